@@ -1,0 +1,81 @@
+# bup in C.  `make` builds ./bup; `make test` installs what is missing
+# (Debian packages, as root), builds, and runs every test.
+
+PREFIX ?= /usr/local
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers -Wno-format-truncation
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -I. $(WARN) $(CFLAGS) $(VERSION_DEFS)
+LIBS = -lgit2 -lcrypto -ldeflate -lz -lpthread -lm
+DEB_PACKAGES = gcc make git bup libgit2-dev libssl-dev libdeflate-dev \
+	zlib1g-dev libxxhash-dev libcmocka-dev pkg-config time
+
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
+GIT_DATE := $(shell git log -1 --format=%cd --date=short 2>/dev/null)
+VERSION_DEFS = $(if $(GIT_COMMIT),-DBUP_VERSION_COMMIT='"$(GIT_COMMIT)"' \
+	-DBUP_VERSION_DATE='"$(GIT_DATE)"')
+
+LIB_SRC = $(sort $(wildcard lib/*.c))
+CMD_SRC = $(sort $(wildcard cmd/*.c))
+LIB_OBJ = $(LIB_SRC:.c=.o)
+CMD_OBJ = $(CMD_SRC:.c=.o)
+DOCS = $(sort $(wildcard Documentation/*.md))
+MANS = $(DOCS:.md=)
+UNIT_SRC = $(sort $(wildcard t/unit/test-*.c))
+UNIT_BIN = $(UNIT_SRC:.c=)
+HELPER_SRC = $(sort $(wildcard t/helper/*.c))
+HELPER_BIN = $(HELPER_SRC:.c=)
+
+all: bup man
+
+bup: main.o $(CMD_OBJ) help-pages.o libbup.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+libbup.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+%.o: %.c $(wildcard lib/*.h) cmd/cmd.h Makefile
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The pages are built into the binary so `bup help` works offline.
+help-pages.c: $(DOCS) Documentation/embed-pages.sh
+	sh Documentation/embed-pages.sh $(DOCS) > $@.tmp && mv $@.tmp $@
+
+man: $(MANS)
+Documentation/%.1: Documentation/%.1.md
+	@if command -v pandoc >/dev/null; then \
+		sed 's/%BUP_VERSION%/0.33.7-c/' $< | pandoc -s -t man -o $@; \
+	else echo "warning: pandoc not found; skipping $@" >&2; fi
+
+t/unit/test-%: t/unit/test-%.c libbup.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< libbup.a $(LIBS) -lcmocka
+
+t/helper/%: t/helper/%.c libbup.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< libbup.a $(LIBS)
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "error: need root to install:$$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: deps
+	$(MAKE) bup $(UNIT_BIN) $(HELPER_BIN)
+	sh t/run-tests.sh
+
+install: bup man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 bup $(DESTDIR)$(PREFIX)/bin/bup
+	for m in Documentation/*.1; do [ -f "$$m" ] && \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/ || true; done
+
+clean:
+	rm -f bup main.o $(LIB_OBJ) $(CMD_OBJ) help-pages.c help-pages.o libbup.a \
+		$(UNIT_BIN) $(HELPER_BIN) Documentation/*.1
+	rm -rf t/tmp
+
+.PHONY: all man deps test install clean

@@ -1,0 +1,530 @@
+#include "packwriter.h"
+#include "buf.h"
+#include "oidset.h"
+#include "packidx.h"
+#include "repo.h"
+#include "usage.h"
+#include "xio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define RING 64			/* objects in flight */
+#define WBUF_SIZE (1 << 20)
+
+enum job_state { JOB_FREE, JOB_QUEUED, JOB_BUSY, JOB_DONE };
+
+struct job {
+	enum job_state state;
+	enum obj_type type;
+	struct oid oid;
+	struct buf in;
+	uint8_t *out;
+	size_t out_cap, out_len;
+};
+
+struct packwriter {
+	struct repo *repo;
+	struct packwriter_opts o;
+	enum pack_compressor comp;
+	uint64_t max_size, max_objects;
+	struct oidset also;		/* written (or queued) by this writer */
+	struct packwriter_stats st;
+
+	/* the open pack */
+	char tmpdir[PATH_MAX], packpath[PATH_MAX], idxpath[PATH_MAX];
+	char *packdir;
+	int fd;
+	uint64_t offset, outbytes;
+	struct packidx_entry *ents;
+	size_t nr, alloc;
+	uint8_t *wbuf;
+	size_t wlen;
+
+	/* the compression pipeline */
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv, done_cv;
+	struct job jobs[RING];
+	uint64_t head, tail, next_claim;
+	int stop;
+	pthread_t *threads;
+	int nthreads;
+
+	struct packwriter *next_active;
+};
+
+/*
+ * Writers with a pack open, so die() and fatal signals can remove their
+ * temporary directories.  Only the main thread changes this list.
+ */
+static struct packwriter *active;
+
+static void remove_tmp(struct packwriter *pw)
+{
+	/* async-signal-safe: unlink and rmdir only */
+	unlink(pw->packpath);
+	unlink(pw->idxpath);
+	rmdir(pw->tmpdir);
+}
+
+static void cleanup_all(void)
+{
+	for (struct packwriter *pw = active; pw; pw = pw->next_active)
+		if (pw->fd >= 0)
+			remove_tmp(pw);
+}
+
+static void on_signal(int sig)
+{
+	cleanup_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void set_active(struct packwriter *pw, int on)
+{
+	static int hooked;
+	if (!hooked) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGPIPE, &sa, NULL);
+		usage_set_cleanup(cleanup_all);
+		hooked = 1;
+	}
+	if (on) {
+		pw->next_active = active;
+		active = pw;
+	} else {
+		for (struct packwriter **p = &active; *p; p = &(*p)->next_active)
+			if (*p == pw) {
+				*p = pw->next_active;
+				break;
+			}
+	}
+}
+
+size_t pack_object_header(uint8_t *out, enum obj_type type, uint64_t size)
+{
+	size_t n = 0;
+	uint8_t c = (uint8_t)((type << 4) | (size & 0x0f));
+	size >>= 4;
+	while (size) {
+		out[n++] = c | 0x80;
+		c = size & 0x7f;
+		size >>= 7;
+	}
+	out[n++] = c;
+	return n;
+}
+
+/* ---- compression workers ---- */
+
+static void compress_job(struct packwriter *pw, struct job *j,
+			 struct libdeflate_compressor *ld)
+{
+	size_t need;
+	if (pw->comp == COMPRESSOR_ZLIB) {
+		need = compressBound(j->in.len);
+	} else {
+		need = libdeflate_zlib_compress_bound(ld, j->in.len);
+	}
+	if (need > j->out_cap) {
+		free(j->out);
+		j->out = xmalloc(need);
+		j->out_cap = need;
+	}
+	if (pw->comp == COMPRESSOR_ZLIB) {
+		uLongf n = j->out_cap;
+		if (compress2(j->out, &n, (const Bytef *)j->in.data, j->in.len,
+			      pw->o.level) != Z_OK)
+			die("zlib compression failed");
+		j->out_len = n;
+	} else {
+		j->out_len = libdeflate_zlib_compress(ld, j->in.data, j->in.len,
+						      j->out, j->out_cap);
+		if (!j->out_len)
+			die("libdeflate compression failed");
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct packwriter *pw = arg;
+	struct libdeflate_compressor *ld = NULL;
+
+	if (pw->comp == COMPRESSOR_LIBDEFLATE) {
+		ld = libdeflate_alloc_compressor(pw->o.level);
+		if (!ld)
+			die("cannot allocate a compressor");
+	}
+	pthread_mutex_lock(&pw->mu);
+	for (;;) {
+		while (!pw->stop && pw->next_claim == pw->tail)
+			pthread_cond_wait(&pw->work_cv, &pw->mu);
+		if (pw->next_claim == pw->tail && pw->stop)
+			break;
+		struct job *j = &pw->jobs[pw->next_claim++ % RING];
+		j->state = JOB_BUSY;
+		pthread_mutex_unlock(&pw->mu);
+		compress_job(pw, j, ld);
+		pthread_mutex_lock(&pw->mu);
+		j->state = JOB_DONE;
+		pthread_cond_broadcast(&pw->done_cv);
+	}
+	pthread_mutex_unlock(&pw->mu);
+	if (ld)
+		libdeflate_free_compressor(ld);
+	return NULL;
+}
+
+/* ---- the pack file ---- */
+
+static void remove_stale_tmpdirs(const char *objdir)
+{
+	DIR *d = opendir(objdir);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		long pid;
+		char path[PATH_MAX];
+		if (sscanf(de->d_name, "pack-tmp-%ld-", &pid) != 1 || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", objdir, de->d_name);
+		remove_tree(path);
+	}
+	closedir(d);
+}
+
+static void open_pack(struct packwriter *pw)
+{
+	static const uint8_t hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0 };
+	char *objdir = repo_path(pw->repo, "objects");
+
+	remove_stale_tmpdirs(objdir);
+	snprintf(pw->tmpdir, sizeof(pw->tmpdir), "%s/pack-tmp-%ld-XXXXXX",
+		 objdir, (long)getpid());
+	free(objdir);
+	if (!mkdtemp(pw->tmpdir))
+		die_errno("cannot create '%s'", pw->tmpdir);
+	snprintf(pw->packpath, sizeof(pw->packpath), "%s/pack", pw->tmpdir);
+	snprintf(pw->idxpath, sizeof(pw->idxpath), "%s/idx", pw->tmpdir);
+	pw->fd = open(pw->packpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (pw->fd < 0) {
+		int e = errno;
+		rmdir(pw->tmpdir);
+		errno = e;
+		die_errno("cannot create '%s'", pw->packpath);
+	}
+	set_active(pw, 1);
+	memcpy(pw->wbuf, hdr, sizeof(hdr));
+	pw->wlen = sizeof(hdr);
+	pw->offset = sizeof(hdr);
+	pw->outbytes = 0;
+	pw->nr = 0;
+}
+
+static void flush_wbuf(struct packwriter *pw)
+{
+	if (pw->wlen && write_in_full(pw->fd, pw->wbuf, pw->wlen) < 0)
+		die_errno("cannot write '%s'", pw->packpath);
+	pw->wlen = 0;
+}
+
+static void append(struct packwriter *pw, const void *data, size_t len)
+{
+	if (pw->wlen + len > WBUF_SIZE)
+		flush_wbuf(pw);
+	if (len >= WBUF_SIZE) {
+		if (write_in_full(pw->fd, data, len) < 0)
+			die_errno("cannot write '%s'", pw->packpath);
+		return;
+	}
+	memcpy(pw->wbuf + pw->wlen, data, len);
+	pw->wlen += len;
+}
+
+static void finish_pack(struct packwriter *pw)
+{
+	uint8_t cnt[4], sha[OID_RAWSZ];
+	char hex[OID_HEXSZ + 1], final_pack[PATH_MAX], final_idx[PATH_MAX];
+	struct sha1_ctx c;
+	uint8_t *rb = pw->wbuf;
+	uint64_t pos = 0, end;
+	int ifd;
+
+	flush_wbuf(pw);
+	cnt[0] = (uint8_t)(pw->nr >> 24);
+	cnt[1] = (uint8_t)(pw->nr >> 16);
+	cnt[2] = (uint8_t)(pw->nr >> 8);
+	cnt[3] = (uint8_t)pw->nr;
+	if (pwrite_in_full(pw->fd, cnt, 4, 8) < 0)
+		die_errno("cannot write '%s'", pw->packpath);
+	/* The trailer covers the patched header, so hash the file again. */
+	end = pw->offset;
+	sha1_init(&c);
+	while (pos < end) {
+		size_t n = end - pos > WBUF_SIZE ? WBUF_SIZE : (size_t)(end - pos);
+		if (pread_in_full(pw->fd, rb, n, (off_t)pos) < 0)
+			die_errno("cannot read back '%s'", pw->packpath);
+		sha1_update(&c, rb, n);
+		pos += n;
+	}
+	sha1_final(&c, sha);
+	if (pwrite_in_full(pw->fd, sha, OID_RAWSZ, (off_t)end) < 0 ||
+	    fdatasync(pw->fd) < 0)
+		die_errno("cannot write '%s'", pw->packpath);
+	close(pw->fd);
+
+	ifd = open(pw->idxpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (ifd < 0)
+		die_errno("cannot create '%s'", pw->idxpath);
+	if (packidx_write(ifd, pw->ents, (uint32_t)pw->nr, sha) < 0 ||
+	    fdatasync(ifd) < 0)
+		die_errno("cannot write '%s'", pw->idxpath);
+	close(ifd);
+
+	oid_to_hex((const struct oid *)sha, hex);
+	snprintf(final_pack, sizeof(final_pack), "%s/pack-%s.pack", pw->packdir, hex);
+	snprintf(final_idx, sizeof(final_idx), "%s/pack-%s.idx", pw->packdir, hex);
+	if (rename(pw->packpath, final_pack) < 0)
+		die_errno("cannot rename '%s' to '%s'", pw->packpath, final_pack);
+	if (rename(pw->idxpath, final_idx) < 0)
+		die_errno("cannot rename '%s' to '%s'", pw->idxpath, final_idx);
+	if (fsync_dir(pw->packdir) < 0)
+		die_errno("cannot fsync '%s'", pw->packdir);
+	rmdir(pw->tmpdir);
+	pw->fd = -1;
+	set_active(pw, 0);
+	pw->st.packs++;
+	debug1("bup: wrote pack-%s.pack (%zu objects)\n", hex, pw->nr);
+	/* The next lookup sees the new idx. */
+	packlist_invalidate(&pw->repo->packs);
+}
+
+/* Append the oldest queued object (it must be done) to the pack. */
+static void write_head(struct packwriter *pw)
+{
+	struct job *j = &pw->jobs[pw->head % RING];
+	uint8_t hdr[16];
+	size_t hlen;
+	uint32_t crc;
+
+	if (pw->fd < 0)
+		open_pack(pw);
+	hlen = pack_object_header(hdr, j->type, j->in.len);
+	crc = libdeflate_crc32(0, hdr, hlen);
+	crc = libdeflate_crc32(crc, j->out, j->out_len);
+	append(pw, hdr, hlen);
+	append(pw, j->out, j->out_len);
+	ALLOC_GROW(pw->ents, pw->nr + 1, pw->alloc);
+	pw->ents[pw->nr].oid = j->oid;
+	pw->ents[pw->nr].crc = crc;
+	pw->ents[pw->nr].offset = pw->offset;
+	pw->nr++;
+	pw->offset += hlen + j->out_len;
+	pw->outbytes += hlen + j->out_len;
+	pw->st.objects_written++;
+	pw->st.bytes_in += j->in.len;
+	pw->st.bytes_out += hlen + j->out_len;
+	j->state = JOB_FREE;
+	pw->head++;
+	if (pw->outbytes >= pw->max_size || pw->nr >= pw->max_objects)
+		finish_pack(pw);
+}
+
+/* Write every finished object at the head; with `all`, wait for all. */
+static void drain(struct packwriter *pw, int all)
+{
+	pthread_mutex_lock(&pw->mu);
+	while (pw->head < pw->tail) {
+		struct job *j = &pw->jobs[pw->head % RING];
+		if (j->state != JOB_DONE) {
+			if (!all && pw->tail - pw->head < RING)
+				break;
+			pthread_cond_wait(&pw->done_cv, &pw->mu);
+			continue;
+		}
+		pthread_mutex_unlock(&pw->mu);
+		write_head(pw);
+		pthread_mutex_lock(&pw->mu);
+	}
+	pthread_mutex_unlock(&pw->mu);
+}
+
+/* ---- public ---- */
+
+static int ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+struct packwriter *packwriter_new(struct repo *repo,
+				  const struct packwriter_opts *opts)
+{
+	struct packwriter *pw = xcalloc(1, sizeof(*pw));
+	struct buf v = BUF_INIT;
+	int64_t n;
+
+	pw->repo = repo;
+	pw->o = *opts;
+	pw->fd = -1;
+	for (int i = 0; i < RING; i++)
+		buf_init(&pw->jobs[i].in, 0);
+	if (pw->o.level < 0)
+		pw->o.level = 1;
+	if (pw->o.level > 9)
+		pw->o.level = 9;
+	pw->comp = COMPRESSOR_LIBDEFLATE;
+	if (pw->o.noop)
+		return pw;
+	if (!repo)
+		BUG("packwriter without a repository");
+
+	if (repo_config_str(repo, "bup.packCompressor", &v)) {
+		if (!strcmp(v.data, "zlib"))
+			pw->comp = COMPRESSOR_ZLIB;
+		else if (strcmp(v.data, "libdeflate"))
+			die("bad config value '%s' for bup.packCompressor in '%s/config' (want zlib or libdeflate)",
+			    v.data, repo->path);
+	}
+	buf_release(&v);
+	pw->max_size = 1000 * 1000 * 1000;
+	if (pw->o.max_pack_size > 0)
+		pw->max_size = (uint64_t)pw->o.max_pack_size;
+	else if (repo_config_int(repo, "pack.packSizeLimit", &n) && n > 0)
+		pw->max_size = (uint64_t)n;
+	pw->max_objects = pw->o.max_pack_objects > 0 ?
+		(uint64_t)pw->o.max_pack_objects :
+		(pw->max_size / 5000 ? pw->max_size / 5000 : 1);
+
+	pw->packdir = repo_path(repo, "objects/pack");
+	pw->wbuf = xmalloc(WBUF_SIZE);
+	pthread_mutex_init(&pw->mu, NULL);
+	pthread_cond_init(&pw->work_cv, NULL);
+	pthread_cond_init(&pw->done_cv, NULL);
+	pw->nthreads = pw->o.threads > 0 ? pw->o.threads : ncpus();
+	pw->threads = xcalloc((size_t)pw->nthreads, sizeof(*pw->threads));
+	for (int i = 0; i < pw->nthreads; i++)
+		if (pthread_create(&pw->threads[i], NULL, worker, pw))
+			die("cannot start a compression thread");
+	return pw;
+}
+
+int packwriter_exists(struct packwriter *pw, const struct oid *oid)
+{
+	if (oidset_contains(&pw->also, oid))
+		return 1;
+	return pw->repo && packlist_exists(&pw->repo->packs, oid);
+}
+
+void packwriter_write(struct packwriter *pw, enum obj_type type,
+		      const void *data, size_t len, struct oid *out)
+{
+	struct job *j;
+
+	oid_for_object(out, type, data, len);
+	if (pw->o.noop)
+		return;
+	if (packwriter_exists(pw, out)) {
+		pw->st.objects_skipped++;
+		return;
+	}
+	oidset_insert(&pw->also, out);
+	if (pw->tail - pw->head == RING)
+		drain(pw, 0);
+	/* Slots at tail and beyond are not touched by the workers. */
+	j = &pw->jobs[pw->tail % RING];
+	j->type = type;
+	j->oid = *out;
+	buf_reset(&j->in);
+	buf_add(&j->in, data, len);
+	pthread_mutex_lock(&pw->mu);
+	j->state = JOB_QUEUED;
+	pw->tail++;
+	pthread_cond_signal(&pw->work_cv);
+	pthread_mutex_unlock(&pw->mu);
+	drain(pw, 0);
+}
+
+static void stop_threads(struct packwriter *pw)
+{
+	if (!pw->threads)
+		return;
+	pthread_mutex_lock(&pw->mu);
+	pw->stop = 1;
+	pthread_cond_broadcast(&pw->work_cv);
+	pthread_mutex_unlock(&pw->mu);
+	for (int i = 0; i < pw->nthreads; i++)
+		pthread_join(pw->threads[i], NULL);
+	free(pw->threads);
+	pw->threads = NULL;
+}
+
+static void free_writer(struct packwriter *pw)
+{
+	for (int i = 0; i < RING; i++) {
+		buf_release(&pw->jobs[i].in);
+		free(pw->jobs[i].out);
+	}
+	if (!pw->o.noop) {
+		pthread_mutex_destroy(&pw->mu);
+		pthread_cond_destroy(&pw->work_cv);
+		pthread_cond_destroy(&pw->done_cv);
+	}
+	oidset_clear(&pw->also);
+	free(pw->ents);
+	free(pw->wbuf);
+	free(pw->packdir);
+	free(pw);
+}
+
+void packwriter_close(struct packwriter *pw)
+{
+	if (!pw)
+		return;
+	if (!pw->o.noop) {
+		drain(pw, 1);
+		stop_threads(pw);
+		if (pw->fd >= 0)
+			finish_pack(pw);
+	}
+	free_writer(pw);
+}
+
+void packwriter_abort(struct packwriter *pw)
+{
+	if (!pw)
+		return;
+	stop_threads(pw);
+	if (pw->fd >= 0) {
+		close(pw->fd);
+		remove_tmp(pw);
+		pw->fd = -1;
+		set_active(pw, 0);
+	}
+	free_writer(pw);
+}
+
+void packwriter_stats(const struct packwriter *pw, struct packwriter_stats *st)
+{
+	*st = pw->st;
+}

@@ -1,0 +1,29 @@
+/*
+ * xio: whole reads and writes that retry on EINTR and short counts, and
+ * the durable-file helpers every on-disk write goes through.
+ *
+ * read_in_full() returns the bytes read (less than asked only at EOF) or -1;
+ * write_in_full() returns 0 or -1 with errno set (ENOSPC, EIO...).
+ */
+#ifndef BUP_XIO_H
+#define BUP_XIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+ssize_t read_in_full(int fd, void *buf, size_t len);
+int write_in_full(int fd, const void *buf, size_t len);
+int pread_in_full(int fd, void *buf, size_t len, off_t off);
+int pwrite_in_full(int fd, const void *buf, size_t len, off_t off);
+/* Read a whole file into `out`; -1 with errno on failure. */
+int read_file(const char *path, struct buf *out);
+/* fsync a directory (so a rename in it is durable). */
+int fsync_dir(const char *dir);
+/* mkdir -p; 0 or -1 with errno. */
+int mkdir_p(const char *path, int mode);
+/* rm -rf of a directory we made (temp dirs); errors ignored. */
+void remove_tree(const char *path);
+
+#endif
