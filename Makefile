@@ -63,6 +63,14 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The first job a new user runs: a sample backup into ~/.bup (or $BUP_DIR).
+demo: deps
+	$(MAKE) bup
+	./bup init
+	tar cf - -C /usr/share doc 2>/dev/null | ./bup split -n sample -v
+	./bup join sample | tar tf - | head -5
+	git --git-dir="$${BUP_DIR:-$$HOME/.bup}" log --stat -1 sample
+
 test: deps
 	$(MAKE) bup $(UNIT_BIN) $(HELPER_BIN)
 	sh t/run-tests.sh
@@ -78,4 +86,4 @@ clean:
 		$(UNIT_BIN) $(HELPER_BIN) Documentation/*.1
 	rm -rf t/tmp
 
-.PHONY: all man deps test install clean
+.PHONY: all man deps demo test install clean

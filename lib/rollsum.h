@@ -60,5 +60,7 @@ uint32_t rollsum_sum(const uint8_t *buf, size_t len);
  * 0 if no byte triggers a split.
  */
 size_t rollsum_find_ofs(const uint8_t *buf, size_t len, int *bits);
+/* The portable byte-at-a-time scan (exported for testing). */
+size_t rollsum_find_ofs_scalar(const uint8_t *buf, size_t len, int *bits);
 
 #endif
