@@ -10,6 +10,7 @@
 
 #include "cmd/cmd.h"
 #include "lib/buf.h"
+#include "lib/chunkreader.h"
 #include "lib/commit.h"
 #include "lib/hashsplit.h"
 #include "lib/options.h"
@@ -80,12 +81,6 @@ static int emit_chunk(void *ctx, const uint8_t *data, size_t len, int level)
 		splittree_add(&s->tree, &oid, len, level);
 	}
 	return 0;
-}
-
-static void split_fd(struct hashsplit *hs, int fd, const char *name)
-{
-	if (hashsplit_read_fd(hs, fd) < 0)
-		die_errno("cannot read '%s'", name);
 }
 
 /* --git-ids: split the contents of the objects named on stdin. */
@@ -223,22 +218,24 @@ int cmd_split(int argc, char **argv)
 	s.pw = packwriter_new(have_repo && writing ? &repo : NULL, &pwo);
 	splittree_init(&s.tree, s.pw);
 	progress_init(&s.prog, "Splitting", !opt_count(&o, "quiet"));
-	hashsplit_init(&hs, s.blobs ? 0 : (unsigned)fanout, emit_chunk, &s);
 
 	if (git_ids) {
+		hashsplit_init(&hs, s.blobs ? 0 : (unsigned)fanout, emit_chunk, &s);
 		errors += split_git_ids(&repo, &hs, keep_boundaries);
-	} else if (!o.nr_args) {
-		split_fd(&hs, 0, "<stdin>");
+		hashsplit_finish(&hs);
+		hashsplit_release(&hs);
 	} else {
-		for (int i = 0; i < o.nr_args; i++) {
-			split_fd(&hs, fds[i], o.args[i]);
-			close(fds[i]);
-			if (keep_boundaries)
-				hashsplit_finish(&hs);
-		}
+		static int stdin_fd = 0;
+		static const char *stdin_name = "<stdin>";
+		const int *in = o.nr_args ? fds : &stdin_fd;
+		const char *const *names = o.nr_args ?
+			(const char *const *)o.args : &stdin_name;
+		/* Reads and the rolling checksum run on a second thread. */
+		if (chunkreader_run(in, names, o.nr_args ? (size_t)o.nr_args : 1,
+				    s.blobs ? 0 : (unsigned)fanout,
+				    keep_boundaries, emit_chunk, &s))
+			die("split failed; nothing was committed");
 	}
-	hashsplit_finish(&hs);
-	hashsplit_release(&hs);
 	progress_done(&s.prog);
 	if (verbose)
 		logmsg("\n");

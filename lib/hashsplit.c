@@ -38,40 +38,72 @@ uint8_t *hashsplit_space(struct hashsplit *hs)
 	return hs->buf + hs->len;
 }
 
-/* bup 0.33's _splitbuf over everything buffered (FORMATS-1 §1.4). */
-int hashsplit_feed(struct hashsplit *hs, size_t n)
+/*
+ * bup 0.33's _splitbuf (FORMATS-1 §1.4).  Each scan starts with a fresh
+ * rollsum, and a split found past BLOB_MAX gives a BLOB_MAX chunk and a
+ * new scan from its end.  After 64 bytes a fresh scan's state equals the
+ * stream's, so a split P found by an earlier scan is still the first one
+ * at or past start+63 for any later start <= P-63: only the 63 bytes at
+ * the new start need scanning again.  This keeps long runs without a
+ * split (zeros before data in disk images) linear instead of quadratic,
+ * with the same chunks.
+ */
+int hashsplit_cut(const uint8_t *buf, size_t len, int fanbits,
+		  hashsplit_emit_fn emit, void *ctx, size_t *rest)
 {
-	size_t start = 0, end;
-	int r;
+	const size_t fresh = ROLLSUM_WINDOWSIZE - 1;
+	size_t start = 0, known = 0;	/* known: end of a split found earlier */
+	int known_bits = 0, r;
 
-	hs->len += n;
-	hs->total += n;
-	end = hs->len;
 	for (;;) {
 		int bits;
-		size_t ofs = rollsum_find_ofs(hs->buf + start, end - start, &bits);
-		if (!ofs)
-			break;
+		size_t ofs;
+		if (known && known - 1 >= start + fresh) {
+			ofs = rollsum_find_ofs(buf + start, fresh, &bits);
+			if (!ofs) {
+				ofs = known - start;
+				bits = known_bits;
+			}
+		} else {
+			ofs = rollsum_find_ofs(buf + start, len - start, &bits);
+			if (!ofs)
+				break;
+			known = start + ofs;
+			known_bits = bits;
+		}
 		if (ofs > HASHSPLIT_BLOB_MAX) {
-			r = hs->emit(hs->ctx, hs->buf + start, HASHSPLIT_BLOB_MAX, 0);
+			r = emit(ctx, buf + start, HASHSPLIT_BLOB_MAX, 0);
 			start += HASHSPLIT_BLOB_MAX;
 		} else {
-			int level = hs->fanbits ?
-				(bits - ROLLSUM_BLOBBITS) / hs->fanbits : 0;
-			r = hs->emit(hs->ctx, hs->buf + start, ofs, level);
+			int level = fanbits ? (bits - ROLLSUM_BLOBBITS) / fanbits : 0;
+			r = emit(ctx, buf + start, ofs, level);
 			start += ofs;
 		}
 		if (r)
 			return r;
 	}
-	while (end - start >= HASHSPLIT_BLOB_MAX) {
-		r = hs->emit(hs->ctx, hs->buf + start, HASHSPLIT_BLOB_MAX, 0);
+	while (len - start >= HASHSPLIT_BLOB_MAX) {
+		r = emit(ctx, buf + start, HASHSPLIT_BLOB_MAX, 0);
 		if (r)
 			return r;
 		start += HASHSPLIT_BLOB_MAX;
 	}
-	memmove(hs->buf, hs->buf + start, end - start);
-	hs->len = end - start;
+	*rest = start;
+	return 0;
+}
+
+int hashsplit_feed(struct hashsplit *hs, size_t n)
+{
+	size_t rest;
+	int r;
+
+	hs->len += n;
+	hs->total += n;
+	r = hashsplit_cut(hs->buf, hs->len, hs->fanbits, hs->emit, hs->ctx, &rest);
+	if (r)
+		return r;
+	memmove(hs->buf, hs->buf + rest, hs->len - rest);
+	hs->len -= rest;
 	return 0;
 }
 

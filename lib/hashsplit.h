@@ -47,6 +47,14 @@ uint8_t *hashsplit_space(struct hashsplit *hs);
 int hashsplit_feed(struct hashsplit *hs, size_t n);
 /* Copy a block in and feed it (n <= HASHSPLIT_READ_SIZE). */
 int hashsplit_feed_copy(struct hashsplit *hs, const void *data, size_t n);
+/*
+ * The core: cut buf[0..len) into chunks as bup 0.33's _splitbuf does,
+ * calling emit() for each; *rest is where the unconsumed remainder
+ * (< HASHSPLIT_BLOB_MAX bytes, to be rescanned with the next block)
+ * starts.  Returns 0 or emit()'s first non-zero result.
+ */
+int hashsplit_cut(const uint8_t *buf, size_t len, int fanbits,
+		  hashsplit_emit_fn emit, void *ctx, size_t *rest);
 /* Emit what is left as one last level-0 chunk. */
 int hashsplit_finish(struct hashsplit *hs);
 

@@ -47,6 +47,7 @@ struct packwriter {
 	char *packdir;
 	int fd;
 	uint64_t offset, outbytes;
+	uint64_t written, synced;	/* bytes in the file; writeback started */
 	struct packidx_entry *ents;
 	size_t nr, alloc;
 	uint8_t *wbuf;
@@ -237,14 +238,39 @@ static void open_pack(struct packwriter *pw)
 	memcpy(pw->wbuf, hdr, sizeof(hdr));
 	pw->wlen = sizeof(hdr);
 	pw->offset = sizeof(hdr);
+	pw->written = pw->synced = 0;
 	pw->outbytes = 0;
 	pw->nr = 0;
 }
 
+#define WRITEBACK_STEP (8 << 20)
+
+/*
+ * Start writeback of what is written so far, without waiting, so the
+ * fdatasync() at the end of the pack waits for the last few MiB only
+ * instead of the whole pack.
+ */
+static void start_writeback(struct packwriter *pw)
+{
+	if (pw->written - pw->synced < WRITEBACK_STEP)
+		return;
+	sync_file_range(pw->fd, (off_t)pw->synced,
+			(off_t)(pw->written - pw->synced), SYNC_FILE_RANGE_WRITE);
+	pw->synced = pw->written;
+}
+
+static void write_out(struct packwriter *pw, const void *data, size_t len)
+{
+	if (write_in_full(pw->fd, data, len) < 0)
+		die_errno("cannot write '%s'", pw->packpath);
+	pw->written += len;
+	start_writeback(pw);
+}
+
 static void flush_wbuf(struct packwriter *pw)
 {
-	if (pw->wlen && write_in_full(pw->fd, pw->wbuf, pw->wlen) < 0)
-		die_errno("cannot write '%s'", pw->packpath);
+	if (pw->wlen)
+		write_out(pw, pw->wbuf, pw->wlen);
 	pw->wlen = 0;
 }
 
@@ -253,8 +279,7 @@ static void append(struct packwriter *pw, const void *data, size_t len)
 	if (pw->wlen + len > WBUF_SIZE)
 		flush_wbuf(pw);
 	if (len >= WBUF_SIZE) {
-		if (write_in_full(pw->fd, data, len) < 0)
-			die_errno("cannot write '%s'", pw->packpath);
+		write_out(pw, data, len);
 		return;
 	}
 	memcpy(pw->wbuf + pw->wlen, data, len);

@@ -1,0 +1,216 @@
+#include "chunkreader.h"
+#include "buf.h"
+#include "usage.h"
+#include "xio.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NR_BATCHES 3
+#define BATCH_SIZE (HASHSPLIT_READ_SIZE + HASHSPLIT_BLOB_MAX)
+
+struct chunk {
+	uint32_t ofs, len;
+	int level;
+};
+
+struct batch {
+	uint8_t *buf;
+	struct chunk *chunks;
+	size_t nr, alloc;
+	int err;		/* errno of a failed read, or 0 */
+	size_t file;		/* which file failed */
+	int last;		/* no batch follows */
+	struct batch *next;	/* in the ready queue */
+};
+
+struct reader {
+	const int *fds;
+	const char *const *names;
+	size_t nr_files;
+	int fanbits, keep_boundaries;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch batches[NR_BATCHES];
+	struct batch *free_list[NR_BATCHES];
+	int nr_free;
+	struct batch *ready_head, *ready_tail;
+	int stop;
+};
+
+static int record_chunk(void *ctx, const uint8_t *data, size_t len, int level)
+{
+	struct batch *b = ctx;
+	ALLOC_GROW(b->chunks, b->nr + 1, b->alloc);
+	b->chunks[b->nr].ofs = (uint32_t)(data - b->buf);
+	b->chunks[b->nr].len = (uint32_t)len;
+	b->chunks[b->nr].level = level;
+	b->nr++;
+	return 0;
+}
+
+static struct batch *take_free(struct reader *r)
+{
+	struct batch *b = NULL;
+	pthread_mutex_lock(&r->mu);
+	while (!r->nr_free && !r->stop)
+		pthread_cond_wait(&r->cv, &r->mu);
+	if (!r->stop)
+		b = r->free_list[--r->nr_free];
+	pthread_mutex_unlock(&r->mu);
+	if (b) {
+		b->nr = 0;
+		b->err = 0;
+		b->last = 0;
+		b->next = NULL;
+	}
+	return b;
+}
+
+static void put_ready(struct reader *r, struct batch *b)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->ready_tail)
+		r->ready_tail->next = b;
+	else
+		r->ready_head = b;
+	r->ready_tail = b;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void give_back(struct reader *r, struct batch *b)
+{
+	pthread_mutex_lock(&r->mu);
+	r->free_list[r->nr_free++] = b;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* The reader thread: the same reads and cuts as hashsplit_read_fd(). */
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	const uint8_t *left = NULL;	/* unconsumed tail of the last batch */
+	size_t left_len = 0;
+	struct batch *b;
+
+	for (size_t f = 0; f < r->nr_files; f++) {
+		for (;;) {
+			ssize_t n;
+			size_t rest, len;
+			if (!(b = take_free(r)))
+				return NULL;
+			/* b may be the batch `left` points into: memmove */
+			memmove(b->buf, left, left_len);
+			n = read_in_full(r->fds[f], b->buf + left_len,
+					 HASHSPLIT_READ_SIZE);
+			if (n < 0) {
+				b->err = errno ? errno : EIO;
+				b->file = f;
+				b->last = 1;
+				put_ready(r, b);
+				return NULL;
+			}
+			if (n == 0) {
+				give_back(r, b);
+				left = left_len ? b->buf : NULL;
+				break;
+			}
+			len = left_len + (size_t)n;
+			hashsplit_cut(b->buf, len, r->fanbits, record_chunk, b, &rest);
+			left = b->buf + rest;
+			left_len = len - rest;
+			if ((size_t)n < HASHSPLIT_READ_SIZE) {
+				if (r->keep_boundaries && left_len) {
+					record_chunk(b, left, left_len, 0);
+					left_len = 0;
+				}
+				put_ready(r, b);
+				break;
+			}
+			put_ready(r, b);
+		}
+		if (r->keep_boundaries && left_len) {
+			/* the file ended on a full block: its tail alone */
+			if (!(b = take_free(r)))
+				return NULL;
+			memmove(b->buf, left, left_len);
+			record_chunk(b, b->buf, left_len, 0);
+			left_len = 0;
+			put_ready(r, b);
+		}
+	}
+	if (!(b = take_free(r)))
+		return NULL;
+	memmove(b->buf, left, left_len);
+	if (left_len)
+		record_chunk(b, b->buf, left_len, 0);
+	b->last = 1;
+	put_ready(r, b);
+	return NULL;
+}
+
+int chunkreader_run(const int *fds, const char *const *names, size_t nr,
+		    unsigned fanout, int keep_boundaries,
+		    hashsplit_emit_fn emit, void *ctx)
+{
+	struct reader r;
+	pthread_t th;
+	int ret = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.fds = fds;
+	r.names = names;
+	r.nr_files = nr;
+	r.fanbits = hashsplit_fanbits(fanout);
+	r.keep_boundaries = keep_boundaries;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	for (int i = 0; i < NR_BATCHES; i++) {
+		r.batches[i].buf = xmalloc(BATCH_SIZE);
+		r.free_list[r.nr_free++] = &r.batches[i];
+	}
+	if (pthread_create(&th, NULL, reader_main, &r))
+		die("cannot start the reader thread");
+
+	for (;;) {
+		struct batch *b;
+		pthread_mutex_lock(&r.mu);
+		while (!r.ready_head)
+			pthread_cond_wait(&r.cv, &r.mu);
+		b = r.ready_head;
+		r.ready_head = b->next;
+		if (!r.ready_head)
+			r.ready_tail = NULL;
+		pthread_mutex_unlock(&r.mu);
+
+		for (size_t i = 0; i < b->nr && !ret; i++)
+			ret = emit(ctx, b->buf + b->chunks[i].ofs,
+				   b->chunks[i].len, b->chunks[i].level);
+		if (!ret && b->err) {
+			errno = b->err;
+			ret = error_errno("cannot read '%s'", names[b->file]);
+		}
+		int last = b->last;
+		give_back(&r, b);
+		if (last || ret)
+			break;
+	}
+	pthread_mutex_lock(&r.mu);
+	r.stop = 1;
+	pthread_cond_broadcast(&r.cv);
+	pthread_mutex_unlock(&r.mu);
+	pthread_join(th, NULL);
+	for (int i = 0; i < NR_BATCHES; i++) {
+		free(r.batches[i].buf);
+		free(r.batches[i].chunks);
+	}
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+	return ret;
+}
