@@ -135,14 +135,65 @@ size_t pack_object_header(uint8_t *out, enum obj_type type, uint64_t size)
 
 /* ---- compression workers ---- */
 
+#define TRIAL_SIZE 4096
+
+/*
+ * A zlib stream of stored (uncompressed) deflate blocks: what level 0
+ * writes.  Any zlib reader, git and bup included, inflates it.
+ */
+static size_t zlib_store(uint8_t *out, const uint8_t *in, size_t len)
+{
+	size_t o = 0, done = 0;
+	uint32_t adler = libdeflate_adler32(1, in, len);
+
+	out[o++] = 0x78;
+	out[o++] = 0x01;
+	do {
+		size_t n = len - done > 65535 ? 65535 : len - done;
+		out[o++] = done + n == len;	/* BFINAL, BTYPE 00 */
+		out[o++] = (uint8_t)n;
+		out[o++] = (uint8_t)(n >> 8);
+		out[o++] = (uint8_t)~n;
+		out[o++] = (uint8_t)(~n >> 8);
+		memcpy(out + o, in + done, n);
+		o += n;
+		done += n;
+	} while (done < len);
+	out[o++] = (uint8_t)(adler >> 24);
+	out[o++] = (uint8_t)(adler >> 16);
+	out[o++] = (uint8_t)(adler >> 8);
+	out[o++] = (uint8_t)adler;
+	return o;
+}
+
+/*
+ * Will compressing this object pay?  Random and already-compressed data
+ * (media, archives, encrypted files) do not shrink, and deflating them
+ * costs as much as deflating text.  Compress the first 4 KiB: if that
+ * saves under 1%, store the whole object.  The ids are the same either
+ * way; only the pack bytes differ (the zlib mode never does this).
+ */
+static int worth_compressing(struct libdeflate_compressor *ld,
+			     const uint8_t *in, size_t len, uint8_t *scratch,
+			     size_t scratch_len)
+{
+	size_t n;
+	if (len < 2 * TRIAL_SIZE)
+		return 1;
+	n = libdeflate_zlib_compress(ld, in, TRIAL_SIZE, scratch, scratch_len);
+	return n && n + TRIAL_SIZE / 100 < TRIAL_SIZE;
+}
+
 static void compress_job(struct packwriter *pw, struct job *j,
 			 struct libdeflate_compressor *ld)
 {
-	size_t need;
+	size_t need, stored = j->in.len + 11 + 5 * (j->in.len / 65535);
 	if (pw->comp == COMPRESSOR_ZLIB) {
 		need = compressBound(j->in.len);
 	} else {
 		need = libdeflate_zlib_compress_bound(ld, j->in.len);
+		if (need < stored)
+			need = stored;
 	}
 	if (need > j->out_cap) {
 		free(j->out);
@@ -155,6 +206,11 @@ static void compress_job(struct packwriter *pw, struct job *j,
 			      pw->o.level) != Z_OK)
 			die("zlib compression failed");
 		j->out_len = n;
+	} else if (pw->o.level == 0 ||
+		   !worth_compressing(ld, (const uint8_t *)j->in.data, j->in.len,
+				      j->out, j->out_cap)) {
+		j->out_len = zlib_store(j->out, (const uint8_t *)j->in.data,
+					j->in.len);
 	} else {
 		j->out_len = libdeflate_zlib_compress(ld, j->in.data, j->in.len,
 						      j->out, j->out_cap);
