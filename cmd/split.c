@@ -234,7 +234,7 @@ int cmd_split(int argc, char **argv)
 		if (chunkreader_run(in, names, o.nr_args ? (size_t)o.nr_args : 1,
 				    s.blobs ? 0 : (unsigned)fanout,
 				    keep_boundaries, emit_chunk, &s))
-			die("split failed; nothing was committed");
+			exit_after_error(EXIT_ERRORS);
 	}
 	progress_done(&s.prog);
 	if (verbose)

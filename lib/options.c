@@ -100,7 +100,7 @@ static void wrap(struct buf *out, const char *prefix, const char *text,
 	buf_adds(&line, prefix);
 	while (*p) {
 		const char *q = p;
-		int space = isspace((unsigned char)*p);
+		int space = !!isspace((unsigned char)*p);
 		while (*q && !!isspace((unsigned char)*q) == space)
 			q++;
 		size_t n = (size_t)(q - p);

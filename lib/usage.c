@@ -41,6 +41,11 @@ static NORETURN void do_exit(int status)
 	exit(status);
 }
 
+void exit_after_error(int status)
+{
+	do_exit(status);
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;

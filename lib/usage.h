@@ -34,6 +34,8 @@ enum {
 NORETURN void die(const char *fmt, ...) PRINTF(1, 2);
 NORETURN void die_errno(const char *fmt, ...) PRINTF(1, 2);
 NORETURN void die_status(int status, const char *fmt, ...) PRINTF(2, 3);
+/* Exit as die() does (running the cleanup) after an error already reported. */
+NORETURN void exit_after_error(int status);
 int error(const char *fmt, ...) PRINTF(1, 2);
 int error_errno(const char *fmt, ...) PRINTF(1, 2);
 void warning(const char *fmt, ...) PRINTF(1, 2);
