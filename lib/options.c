@@ -187,7 +187,10 @@ char *opt_usage(const char *spec)
 			buf_add(&text, extra, (size_t)(eol - extra));
 			while (text.len && isspace((unsigned char)text.data[text.len - 1]))
 				buf_setlen(&text, text.len - 1);
-			wrap(&out, prefix.data, text.data, width);
+			if (text.len)
+				wrap(&out, prefix.data, text.data, width);
+			else
+				buf_addch(&out, '\n');
 			buf_release(&text);
 			last_was_option = 1;
 		} else {
@@ -232,7 +235,7 @@ static struct opt_def *find_short(struct options *o, char c)
 			const char *n = o->defs[i].names[j];
 			if (n[1])
 				continue;
-			if (n[0] == c || (n[0] == '#' && isdigit((unsigned char)c)))
+			if (n[0] == '#' ? isdigit((unsigned char)c) : n[0] == c)
 				return &o->defs[i];
 		}
 	return NULL;
@@ -273,6 +276,7 @@ static struct opt_def *find_long(struct options *o, const char *name,
 			if (strlen(builtin[b]) == len)
 				return (struct opt_def *)-1;
 			hits++;
+			hit = (struct opt_def *)-1;
 		}
 	for (int i = 0; i < o->nr_defs; i++)
 		for (int j = 0; j < o->defs[i].nr_names; j++) {
@@ -438,6 +442,10 @@ int parse_num(const char *s, int64_t *out)
 
 	while (isspace((unsigned char)*s))
 		s++;
+	/* bup's pattern is [-+\d.e]+: no hex, no inf/nan */
+	if (!*s || !strchr("+-.0123456789", *s) ||
+	    strpbrk(s, "xXpP") || strstr(s, "inf") || strstr(s, "nan"))
+		return -1;
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || errno || !isfinite(v))

@@ -53,10 +53,11 @@ int packidx_open(struct packidx **out, const char *path)
 	idx->map = m;
 	idx->map_len = (size_t)st.st_size;
 	if (!memcmp(m, "\377tOc", 4)) {
-		if (get_be32(m + 4) != 2) {
+		uint32_t version = get_be32(m + 4);
+		if (version != 2) {
 			packidx_free(idx);
 			return error("'%s' has unsupported index version %u",
-				     path, get_be32(m + 4));
+				     path, version);
 		}
 		idx->version = 2;
 		idx->fanout = m + 8;
