@@ -181,6 +181,10 @@ int cmd_split(int argc, char **argv)
 	if (pwo.level < 0 || pwo.level > 9)
 		opt_fatal(&o, "invalid compression level %d (want 0-9)", pwo.level);
 	date = opt_str(&o, "date");
+	/* bup's parser turns "0" into the integer 0, which bup then takes
+	 * as "no date given", as it does "": both mean now. */
+	if (date && (!*date || !strcmp(date, "0")))
+		date = NULL;
 	if (date) {
 		if (parse_date_secs(date, &when) < 0)
 			opt_fatal(&o, "invalid date format (should be a float): '%s'", date);

@@ -1,5 +1,6 @@
 #include "packwriter.h"
 #include "buf.h"
+#include "compress.h"
 #include "oidset.h"
 #include "packidx.h"
 #include "repo.h"
@@ -11,7 +12,6 @@
 #include <fcntl.h>
 #include <libdeflate.h>
 #include <limits.h>
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define RING 64			/* objects in flight */
 #define WBUF_SIZE (1 << 20)
@@ -136,113 +135,23 @@ size_t pack_object_header(uint8_t *out, enum obj_type type, uint64_t size)
 
 /* ---- compression workers ---- */
 
-#define TRIAL_SIZE 4096
-
-/*
- * A zlib stream of stored (uncompressed) deflate blocks: what level 0
- * writes.  Any zlib reader, git and bup included, inflates it.
- */
-static size_t zlib_store(uint8_t *out, const uint8_t *in, size_t len)
+static void compress_job(struct compressor *c, struct job *j)
 {
-	size_t o = 0, done = 0;
-	uint32_t adler = libdeflate_adler32(1, in, len);
-
-	out[o++] = 0x78;
-	out[o++] = 0x01;
-	do {
-		size_t n = len - done > 65535 ? 65535 : len - done;
-		out[o++] = done + n == len;	/* BFINAL, BTYPE 00 */
-		out[o++] = (uint8_t)n;
-		out[o++] = (uint8_t)(n >> 8);
-		out[o++] = (uint8_t)~n;
-		out[o++] = (uint8_t)(~n >> 8);
-		memcpy(out + o, in + done, n);
-		o += n;
-		done += n;
-	} while (done < len);
-	out[o++] = (uint8_t)(adler >> 24);
-	out[o++] = (uint8_t)(adler >> 16);
-	out[o++] = (uint8_t)(adler >> 8);
-	out[o++] = (uint8_t)adler;
-	return o;
-}
-
-/*
- * Will compressing this object pay?  Random and already-compressed data
- * (media, archives, encrypted files) do not shrink, and deflating them
- * costs as much as deflating text.  Estimate the order-0 entropy of the
- * first 4 KiB (objects of 512 bytes or more): within 0.1 bit per byte
- * of what random bytes measure, the object is stored as is.  (A libdeflate trial of 4 KiB costs about
- * 15 us per call, mostly table set-up; this costs about 2 us.)  The ids
- * are the same either way; only pack bytes differ, and the zlib mode
- * never does this.
- */
-static int worth_compressing(const uint8_t *in, size_t len)
-{
-	uint32_t count[256] = { 0 };
-	double sum = 0;
-	size_t n = len < TRIAL_SIZE ? len : TRIAL_SIZE;
-
-	if (len < 512)
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		count[in[i]]++;
-	for (int c = 0; c < 256; c++)
-		if (count[c])
-			sum += count[c] * log2((double)count[c]);
-	/*
-	 * entropy = log2(n) - sum/n bits per byte.  A sample of n random
-	 * bytes measures about 255 / (2 n ln 2) bits short of 8; allow that
-	 * and 0.1 more.
-	 */
-	return log2((double)n) - sum / (double)n <
-	       8.0 - 255.0 / (2.0 * (double)n * M_LN2) - 0.1;
-}
-
-static void compress_job(struct packwriter *pw, struct job *j,
-			 struct libdeflate_compressor *ld)
-{
-	size_t need, stored = j->in.len + 11 + 5 * (j->in.len / 65535);
-	if (pw->comp == COMPRESSOR_ZLIB) {
-		need = compressBound(j->in.len);
-	} else {
-		need = libdeflate_zlib_compress_bound(ld, j->in.len);
-		if (need < stored)
-			need = stored;
-	}
+	size_t need = compressor_bound(c, j->in.len);
 	if (need > j->out_cap) {
 		free(j->out);
 		j->out = xmalloc(need);
 		j->out_cap = need;
 	}
-	if (pw->comp == COMPRESSOR_ZLIB) {
-		uLongf n = j->out_cap;
-		if (compress2(j->out, &n, (const Bytef *)j->in.data, j->in.len,
-			      pw->o.level) != Z_OK)
-			die("zlib compression failed");
-		j->out_len = n;
-	} else if (pw->o.level == 0 ||
-		   !worth_compressing((const uint8_t *)j->in.data, j->in.len)) {
-		j->out_len = zlib_store(j->out, (const uint8_t *)j->in.data,
-					j->in.len);
-	} else {
-		j->out_len = libdeflate_zlib_compress(ld, j->in.data, j->in.len,
-						      j->out, j->out_cap);
-		if (!j->out_len)
-			die("libdeflate compression failed");
-	}
+	j->out_len = compressor_compress(c, j->in.data, j->in.len, j->out,
+					 j->out_cap);
 }
 
 static void *worker(void *arg)
 {
 	struct packwriter *pw = arg;
-	struct libdeflate_compressor *ld = NULL;
+	struct compressor *c = compressor_new(pw->comp, pw->o.level);
 
-	if (pw->comp == COMPRESSOR_LIBDEFLATE) {
-		ld = libdeflate_alloc_compressor(pw->o.level);
-		if (!ld)
-			die("cannot allocate a compressor");
-	}
 	pthread_mutex_lock(&pw->mu);
 	for (;;) {
 		while (!pw->stop && pw->next_claim == pw->tail)
@@ -252,14 +161,13 @@ static void *worker(void *arg)
 		struct job *j = &pw->jobs[pw->next_claim++ % RING];
 		j->state = JOB_BUSY;
 		pthread_mutex_unlock(&pw->mu);
-		compress_job(pw, j, ld);
+		compress_job(c, j);
 		pthread_mutex_lock(&pw->mu);
 		j->state = JOB_DONE;
 		pthread_cond_broadcast(&pw->done_cv);
 	}
 	pthread_mutex_unlock(&pw->mu);
-	if (ld)
-		libdeflate_free_compressor(ld);
+	compressor_free(c);
 	return NULL;
 }
 

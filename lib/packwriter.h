@@ -14,25 +14,20 @@
  * objects, and by packwriter_close().  Anything not closed is removed by
  * packwriter_abort() (also run from die() and on SIGINT/SIGTERM).
  *
- * Compression: libdeflate by default (the same zlib stream format, about
- * 3.5x faster than zlib at level 1); with bup.packCompressor = zlib in
- * the repository config, zlib's compress2(), giving pack bytes identical
- * to bup 0.33's for levels 1-9.
+ * Compression (lib/compress.h): libdeflate by default; with
+ * bup.packCompressor = zlib in the repository config, zlib's compress2(),
+ * giving pack bytes identical to bup 0.33's for levels 1-9.
  */
 #ifndef BUP_PACKWRITER_H
 #define BUP_PACKWRITER_H
 
 #include <stdint.h>
 
+#include "compress.h"
 #include "oid.h"
 
 struct repo;
 struct packwriter;
-
-enum pack_compressor {
-	COMPRESSOR_LIBDEFLATE,
-	COMPRESSOR_ZLIB,
-};
 
 struct packwriter_opts {
 	int level;			/* 0..9; -1: 1 */
