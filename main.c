@@ -85,14 +85,12 @@ static int finish_stdout(int status)
 }
 
 /* Run bup-<name> from beside this binary (cmd/ or the same dir) or PATH. */
-static void exec_external(const char *self, int argc, char **argv)
+static void exec_external(char **argv)
 {
 	char exe[PATH_MAX], path[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	const char *dirs[2] = { "cmd", "." };
 
-	(void)argc;
-	(void)self;
 	if (n > 0) {
 		exe[n] = 0;
 		char *slash = strrchr(exe, '/');
@@ -198,7 +196,7 @@ int main(int argc, char **argv)
 	c = find_command(sub[0]);
 	if (c)
 		return finish_stdout(c->fn(nsub, sub));
-	exec_external(argv[0], nsub, sub);
+	exec_external(sub);
 	{
 		char msg[512];
 		snprintf(msg, sizeof(msg), "error: unknown command \"%s\"", sub[0]);

@@ -57,7 +57,8 @@ struct split_state {
 	char hex[OID_HEXSZ + 2];
 };
 
-static int emit_chunk(void *ctx, const uint8_t *data, size_t len, int level)
+static int emit_chunk_id(void *ctx, const uint8_t *data, size_t len,
+			 int level, const struct oid *id)
 {
 	struct split_state *s = ctx;
 	struct oid oid;
@@ -71,7 +72,12 @@ static int emit_chunk(void *ctx, const uint8_t *data, size_t len, int level)
 	}
 	if (s->hash_only)
 		return 0;
-	packwriter_write(s->pw, OBJ_BLOB, data, len, &oid);
+	if (id) {
+		oid = *id;
+		packwriter_add(s->pw, OBJ_BLOB, data, len, &oid);
+	} else {
+		packwriter_write(s->pw, OBJ_BLOB, data, len, &oid);
+	}
 	if (s->blobs) {
 		oid_to_hex(&oid, s->hex);
 		s->hex[OID_HEXSZ] = '\n';
@@ -81,6 +87,11 @@ static int emit_chunk(void *ctx, const uint8_t *data, size_t len, int level)
 		splittree_add(&s->tree, &oid, len, level);
 	}
 	return 0;
+}
+
+static int emit_chunk(void *ctx, const uint8_t *data, size_t len, int level)
+{
+	return emit_chunk_id(ctx, data, len, level, NULL);
 }
 
 /* --git-ids: split the contents of the objects named on stdin. */
@@ -234,10 +245,11 @@ int cmd_split(int argc, char **argv)
 		const int *in = o.nr_args ? fds : &stdin_fd;
 		const char *const *names = o.nr_args ?
 			(const char *const *)o.args : &stdin_name;
-		/* Reads and the rolling checksum run on a second thread. */
+		/* Reads, rolling checksum and blob ids run on a second thread. */
 		if (chunkreader_run(in, names, o.nr_args ? (size_t)o.nr_args : 1,
 				    s.blobs ? 0 : (unsigned)fanout,
-				    keep_boundaries, emit_chunk, &s))
+				    keep_boundaries, !s.hash_only,
+				    emit_chunk_id, &s))
 			exit_after_error(EXIT_ERRORS);
 	}
 	progress_done(&s.prog);

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +14,19 @@
 #define NR_BATCHES 3
 #define BATCH_SIZE (HASHSPLIT_READ_SIZE + HASHSPLIT_BLOB_MAX)
 
+enum { ID_TODO, ID_CLAIMED, ID_DONE };
+
 struct chunk {
 	uint32_t ofs, len;
 	int level;
+	atomic_int id_state;	/* who computes the blob id: first to claim */
 };
 
 struct batch {
 	uint8_t *buf;
 	struct chunk *chunks;
-	size_t nr, alloc;
+	struct oid *ids;	/* with want_ids: one per chunk */
+	size_t nr, alloc, ids_alloc;
 	int err;		/* errno of a failed read, or 0 */
 	size_t file;		/* which file failed */
 	int last;		/* no batch follows */
@@ -31,7 +37,7 @@ struct reader {
 	const int *fds;
 	const char *const *names;
 	size_t nr_files;
-	int fanbits, keep_boundaries;
+	int fanbits, keep_boundaries, want_ids;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -39,6 +45,7 @@ struct reader {
 	struct batch *free_list[NR_BATCHES];
 	int nr_free;
 	struct batch *ready_head, *ready_tail;
+	struct batch *consuming;	/* dequeued, not yet given back */
 	int stop;
 };
 
@@ -49,16 +56,76 @@ static int record_chunk(void *ctx, const uint8_t *data, size_t len, int level)
 	b->chunks[b->nr].ofs = (uint32_t)(data - b->buf);
 	b->chunks[b->nr].len = (uint32_t)len;
 	b->chunks[b->nr].level = level;
+	atomic_init(&b->chunks[b->nr].id_state, ID_TODO);
 	b->nr++;
 	return 0;
+}
+
+/*
+ * The blob ids are computed by the consumer as it stores the chunks, and
+ * by the reader when it is ahead (every batch is full or queued): then it
+ * hashes queued chunks from the back until the two meet.  Whoever claims
+ * a chunk first hashes it, so neither thread idles while the other has
+ * work, and reading and cutting stay ahead of the consumer.
+ */
+static int claim_id(struct chunk *c)
+{
+	int todo = ID_TODO;
+	return atomic_compare_exchange_strong(&c->id_state, &todo, ID_CLAIMED);
+}
+
+static void compute_id(struct batch *b, size_t i)
+{
+	oid_for_object(&b->ids[i], OBJ_BLOB, b->buf + b->chunks[i].ofs,
+		       b->chunks[i].len);
+	atomic_store_explicit(&b->chunks[i].id_state, ID_DONE,
+			      memory_order_release);
+}
+
+static const struct oid *get_id(struct batch *b, size_t i)
+{
+	if (claim_id(&b->chunks[i]))
+		compute_id(b, i);
+	else
+		while (atomic_load_explicit(&b->chunks[i].id_state,
+					    memory_order_acquire) != ID_DONE)
+			sched_yield();
+	return &b->ids[i];
+}
+
+/* Hash unclaimed chunks of `b` from the back; did we claim any? */
+static int help_hash(struct batch *b)
+{
+	int did = 0;
+	for (size_t i = b->nr; i-- > 0 && claim_id(&b->chunks[i]);) {
+		compute_id(b, i);
+		did = 1;
+	}
+	return did;
 }
 
 static struct batch *take_free(struct reader *r)
 {
 	struct batch *b = NULL;
 	pthread_mutex_lock(&r->mu);
-	while (!r->nr_free && !r->stop)
-		pthread_cond_wait(&r->cv, &r->mu);
+	while (!r->nr_free && !r->stop) {
+		/* Ahead of the consumer: help it with the ids instead. */
+		int did = 0;
+		if (r->want_ids) {
+			struct batch *q[NR_BATCHES + 1];
+			int n = 0;
+			if (r->consuming)
+				q[n++] = r->consuming;
+			for (struct batch *x = r->ready_head; x && n <= NR_BATCHES; x = x->next)
+				q[n++] = x;
+			pthread_mutex_unlock(&r->mu);
+			for (int k = n; k-- > 0;)
+				did |= help_hash(q[k]);
+			pthread_mutex_lock(&r->mu);
+		}
+		if (!did && !r->nr_free && !r->stop)
+			pthread_cond_wait(&r->cv, &r->mu);
+	}
 	if (!r->stop)
 		b = r->free_list[--r->nr_free];
 	pthread_mutex_unlock(&r->mu);
@@ -73,6 +140,8 @@ static struct batch *take_free(struct reader *r)
 
 static void put_ready(struct reader *r, struct batch *b)
 {
+	if (r->want_ids)
+		ALLOC_GROW(b->ids, b->nr, b->ids_alloc);
 	pthread_mutex_lock(&r->mu);
 	if (r->ready_tail)
 		r->ready_tail->next = b;
@@ -83,9 +152,11 @@ static void put_ready(struct reader *r, struct batch *b)
 	pthread_mutex_unlock(&r->mu);
 }
 
+
 static void give_back(struct reader *r, struct batch *b)
 {
 	pthread_mutex_lock(&r->mu);
+	r->consuming = NULL;
 	r->free_list[r->nr_free++] = b;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
@@ -156,8 +227,8 @@ static void *reader_main(void *arg)
 }
 
 int chunkreader_run(const int *fds, const char *const *names, size_t nr,
-		    unsigned fanout, int keep_boundaries,
-		    hashsplit_emit_fn emit, void *ctx)
+		    unsigned fanout, int keep_boundaries, int want_ids,
+		    chunkreader_emit_fn emit, void *ctx)
 {
 	struct reader r;
 	pthread_t th;
@@ -169,6 +240,7 @@ int chunkreader_run(const int *fds, const char *const *names, size_t nr,
 	r.nr_files = nr;
 	r.fanbits = hashsplit_fanbits(fanout);
 	r.keep_boundaries = keep_boundaries;
+	r.want_ids = want_ids;
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
 	for (int i = 0; i < NR_BATCHES; i++) {
@@ -187,11 +259,13 @@ int chunkreader_run(const int *fds, const char *const *names, size_t nr,
 		r.ready_head = b->next;
 		if (!r.ready_head)
 			r.ready_tail = NULL;
+		r.consuming = b;
 		pthread_mutex_unlock(&r.mu);
 
 		for (size_t i = 0; i < b->nr && !ret; i++)
 			ret = emit(ctx, b->buf + b->chunks[i].ofs,
-				   b->chunks[i].len, b->chunks[i].level);
+				   b->chunks[i].len, b->chunks[i].level,
+				   want_ids ? get_id(b, i) : NULL);
 		if (!ret && b->err) {
 			errno = b->err;
 			ret = error_errno("cannot read '%s'", names[b->file]);
@@ -209,6 +283,7 @@ int chunkreader_run(const int *fds, const char *const *names, size_t nr,
 	for (int i = 0; i < NR_BATCHES; i++) {
 		free(r.batches[i].buf);
 		free(r.batches[i].chunks);
+		free(r.batches[i].ids);
 	}
 	pthread_mutex_destroy(&r.mu);
 	pthread_cond_destroy(&r.cv);

@@ -2,9 +2,10 @@
  * chunkreader: split whole files on a second thread.
  *
  * A reader thread reads the files in bup's 8 MiB blocks and cuts them
- * (hashsplit_cut) while the calling thread hashes and stores the chunks
- * of the previous blocks: the rolling checksum and the reads then cost
- * no time on the thread that does SHA-1 and pack writing.  The chunks
+ * (hashsplit_cut), and with `want_ids` computes each chunk's git blob id,
+ * while the calling thread stores the chunks of the previous blocks: the
+ * reads, the rolling checksum and the SHA-1 of the data then cost no
+ * time on the thread that writes the pack.  The chunks
  * and their levels are exactly those of struct hashsplit fed the same
  * files.  emit() runs on the calling thread, in order.
  *
@@ -14,8 +15,14 @@
 #define BUP_CHUNKREADER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hashsplit.h"
+#include "oid.h"
+
+/* A chunk, and its git blob id when asked for (else NULL). */
+typedef int (*chunkreader_emit_fn)(void *ctx, const uint8_t *data, size_t len,
+				   int level, const struct oid *blob_id);
 
 /*
  * Split the files `fds[0..nr)` (names for messages in `names`) as one
@@ -24,7 +31,7 @@
  * file.
  */
 int chunkreader_run(const int *fds, const char *const *names, size_t nr,
-		    unsigned fanout, int keep_boundaries,
-		    hashsplit_emit_fn emit, void *ctx);
+		    unsigned fanout, int keep_boundaries, int want_ids,
+		    chunkreader_emit_fn emit, void *ctx);
 
 #endif

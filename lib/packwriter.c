@@ -442,22 +442,28 @@ int packwriter_exists(struct packwriter *pw, const struct oid *oid)
 void packwriter_write(struct packwriter *pw, enum obj_type type,
 		      const void *data, size_t len, struct oid *out)
 {
+	oid_for_object(out, type, data, len);
+	packwriter_add(pw, type, data, len, out);
+}
+
+void packwriter_add(struct packwriter *pw, enum obj_type type,
+		    const void *data, size_t len, const struct oid *id)
+{
 	struct job *j;
 
-	oid_for_object(out, type, data, len);
 	if (pw->o.noop)
 		return;
-	if (packwriter_exists(pw, out)) {
+	if (packwriter_exists(pw, id)) {
 		pw->st.objects_skipped++;
 		return;
 	}
-	oidset_insert(&pw->also, out);
+	oidset_insert(&pw->also, id);
 	if (pw->tail - pw->head == RING)
 		drain(pw, 0);
 	/* Slots at tail and beyond are not touched by the workers. */
 	j = &pw->jobs[pw->tail % RING];
 	j->type = type;
-	j->oid = *out;
+	j->oid = *id;
 	buf_reset(&j->in);
 	buf_add(&j->in, data, len);
 	pthread_mutex_lock(&pw->mu);

@@ -49,6 +49,9 @@ struct packwriter *packwriter_new(struct repo *repo,
  */
 void packwriter_write(struct packwriter *pw, enum obj_type type,
 		      const void *data, size_t len, struct oid *out);
+/* The same, for an object whose id the caller has computed. */
+void packwriter_add(struct packwriter *pw, enum obj_type type,
+		    const void *data, size_t len, const struct oid *id);
 /* Does the repository or this writer have the object? */
 int packwriter_exists(struct packwriter *pw, const struct oid *oid);
 /* Finish and install the open pack (if any) and free the writer. */

@@ -9,6 +9,8 @@
 #   test_must_fail CMD...     CMD exits non-zero, but not by a signal
 #   test_expect_code N CMD... CMD exits with N
 #   test_cmp EXPECTED ACTUAL  files are equal (diff shown if not)
+#   test_fsck [REPO]          git fsck --strict is clean
+#   test_packs_complete [--no-tmp] [REPO]   no half-written pack
 #   test_data NAME            path of a shared input made once per run
 #   bup ...                   our binary;  oracle_bup ... Debian's bup
 
@@ -123,6 +125,29 @@ test_fsck() {
 	}
 	if grep -v '^notice:' "$TRASH/.fsck" | grep -q .; then
 		cat "$TRASH/.fsck" >&2
+		return 1
+	fi
+	return 0
+}
+
+# Every .pack in objects/pack has its .idx and the reverse, and nothing
+# else is there but midx and bloom files.  With --no-tmp, no
+# objects/pack-tmp-* directory (an unfinished pack) is left either.
+test_packs_complete() {
+	local no_tmp= dir f
+	if [ "${1:-}" = --no-tmp ]; then no_tmp=1; shift; fi
+	dir=${1:-$BUP_DIR}/objects/pack
+	for f in "$dir"/*; do
+		case $f in
+		"$dir/*") ;;
+		*.pack) test -f "${f%.pack}.idx" || { echo "no idx for $f" >&2; return 1; } ;;
+		*.idx) test -f "${f%.idx}.pack" || { echo "no pack for $f" >&2; return 1; } ;;
+		*.midx|*.bloom) ;;
+		*) echo "stray file $f" >&2; return 1 ;;
+		esac
+	done
+	if [ -n "$no_tmp" ] && ls -d "${1:-$BUP_DIR}"/objects/pack-tmp-* 2>/dev/null; then
+		echo "temporary pack directory left behind" >&2
 		return 1
 	fi
 	return 0

@@ -14,24 +14,6 @@ snapshot() {
 	} >"$1"
 }
 
-# No *.pack without its .idx (nor the reverse), no temporary files.
-packs_complete() {
-	local dir=${1:-$BUP_DIR}/objects/pack f
-	for f in "$dir"/*; do
-		case $f in
-		"$dir/*") ;;
-		*.pack) test -f "${f%.pack}.idx" || { echo "no idx for $f" >&2; return 1; } ;;
-		*.idx) test -f "${f%.idx}.pack" || { echo "no pack for $f" >&2; return 1; } ;;
-		*) echo "stray file $f" >&2; return 1 ;;
-		esac
-	done
-	if ls -d "${1:-$BUP_DIR}"/objects/pack-tmp-* 2>/dev/null; then
-		echo "temporary pack directory left behind" >&2
-		return 1
-	fi
-	return 0
-}
-
 test_expect_success 'missing BUP_DIR: exit 15, one line naming the path' '
 	echo data >in &&
 	test_expect_code 15 bup split -n x in >out 2>err &&
@@ -249,7 +231,7 @@ test_expect_success TMPFS 'split onto a full disk: clear error, branch and packs
 		grep -q "$TRASH/mnt/bup/objects/" err &&
 		git --git-dir="$BUP_DIR" rev-parse --verify full >now &&
 		test_cmp prev now &&
-		packs_complete &&
+		test_packs_complete --no-tmp &&
 		ls "$BUP_DIR/objects/pack" >packs-after &&
 		test_cmp packs-before packs-after &&
 		test_fsck &&
@@ -269,12 +251,12 @@ test_expect_success TMPFS 'after a full disk, a split that fits still works' '
 		bup init 2>/dev/null &&
 		test_must_fail bup split -q -n b "$(test_data rand5m.bin)" 2>err &&
 		test_must_fail git --git-dir="$BUP_DIR" rev-parse --verify -q b &&
-		packs_complete &&
+		test_packs_complete --no-tmp &&
 		head -c 300000 "$(test_data rand5m.bin)" >part &&
 		bup split -q -n b part &&
 		bup join b >joined &&
 		test_cmp part joined &&
-		packs_complete &&
+		test_packs_complete --no-tmp &&
 		test_fsck
 	}
 	rc=$?

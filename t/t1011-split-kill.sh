@@ -2,20 +2,6 @@
 test_description='split killed in the middle leaves a sound repository, and the next split reuses what was durable'
 . "$(dirname "$0")/lib.sh"
 
-# No *.pack without its .idx (nor the reverse), nothing else in objects/pack.
-packs_complete() {
-	local dir=${1:-$BUP_DIR}/objects/pack f
-	for f in "$dir"/*; do
-		case $f in
-		"$dir/*") ;;
-		*.pack) test -f "${f%.pack}.idx" || { echo "no idx for $f" >&2; return 1; } ;;
-		*.idx) test -f "${f%.idx}.pack" || { echo "no pack for $f" >&2; return 1; } ;;
-		*) echo "stray file $f" >&2; return 1 ;;
-		esac
-	done
-	return 0
-}
-
 no_tmpdirs() {
 	if ls -d "${1:-$BUP_DIR}"/objects/pack-tmp-* 2>/dev/null; then
 		echo "temporary pack directory left behind" >&2
@@ -110,7 +96,7 @@ test_expect_success 'kill -9 after a pack is durable: sound repository, branch u
 	kill_split KILL 137 &&
 	git --git-dir="$BUP_DIR" rev-parse --verify big >now &&
 	test_cmp prev now &&
-	packs_complete &&
+	test_packs_complete &&
 	test_fsck &&
 	count_objects "$BUP_DIR" >killed-count &&
 	test "$(cat killed-count)" -gt "$(cat before-count)" &&
@@ -131,7 +117,7 @@ test_expect_success 'the next split succeeds and reuses the durable packs' '
 	test "$((n + $(cat killed-count) - $(cat before-count)))" -ge "$(cat fresh-count)" &&
 	git --git-dir="$BUP_DIR" rev-parse --verify big^ >parent &&
 	test_cmp prev parent &&
-	packs_complete &&
+	test_packs_complete &&
 	no_tmpdirs &&
 	test_fsck
 '
@@ -154,7 +140,7 @@ test_expect_success 'kill -9 of a split of a new branch leaves no branch' '
 	wait_for_pack "$(ls "$BUP_DIR"/objects/pack/*.idx | wc -l)" &&
 	kill_split KILL 137 &&
 	test_must_fail git --git-dir="$BUP_DIR" rev-parse --verify -q refs/heads/newbranch &&
-	packs_complete &&
+	test_packs_complete &&
 	test_fsck &&
 	echo $SPLIT_PID >killed-pid2
 '
@@ -173,7 +159,7 @@ test_expect_success 'SIGTERM in the middle: exits by the signal, no temporary di
 	wait_for_tmpdir &&
 	kill_split TERM 143 &&
 	no_tmpdirs &&
-	packs_complete &&
+	test_packs_complete &&
 	git --git-dir="$BUP_DIR" rev-parse --verify big >now &&
 	test_cmp prev2 now &&
 	test_fsck
@@ -184,7 +170,7 @@ test_expect_success 'SIGINT in the middle: exits by the signal, no temporary dir
 	wait_for_tmpdir &&
 	kill_split INT 130 &&
 	no_tmpdirs &&
-	packs_complete &&
+	test_packs_complete &&
 	git --git-dir="$BUP_DIR" rev-parse --verify big >now &&
 	test_cmp prev2 now &&
 	test_fsck
