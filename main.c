@@ -18,9 +18,14 @@
 #include "lib/usage.h"
 
 const struct cmd_spec bup_commands[] = {
+	{ "bloom", cmd_bloom, "Generate or check the bloom filter of a repository" },
 	{ "help", cmd_help, "Print detailed help for the given command" },
 	{ "init", cmd_init, "Initialize a bup repository" },
 	{ "join", cmd_join, "Retrieve a file backed up using 'bup split'" },
+	{ "list-idx", cmd_list_idx, "Print the object ids in pack indexes" },
+	{ "margin", cmd_margin, "Figure out your deduplication safety margin" },
+	{ "memtest", cmd_memtest, "Test the speed and memory use of object lookups" },
+	{ "midx", cmd_midx, "Index objects to speed up lookups in many packs" },
 	{ "random", cmd_random, "Generate a stream of random output" },
 	{ "split", cmd_split, "Split a single file into its own fileset" },
 	{ "tag", cmd_tag, "Tag commits for easier access" },

@@ -5,9 +5,14 @@
 #ifndef BUP_CMD_H
 #define BUP_CMD_H
 
+int cmd_bloom(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_join(int argc, char **argv);
+int cmd_list_idx(int argc, char **argv);
+int cmd_margin(int argc, char **argv);
+int cmd_memtest(int argc, char **argv);
+int cmd_midx(int argc, char **argv);
 int cmd_random(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_tag(int argc, char **argv);

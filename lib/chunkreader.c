@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -82,15 +81,22 @@ static void compute_id(struct batch *b, size_t i)
 			      memory_order_release);
 }
 
-static const struct oid *get_id(struct batch *b, size_t i)
+/*
+ * The consumer never waits for the reader: if the reader is hashing this
+ * chunk right now, the consumer hashes it too, into `mine`.
+ */
+static const struct oid *get_id(struct batch *b, size_t i, struct oid *mine)
 {
-	if (claim_id(&b->chunks[i]))
+	if (claim_id(&b->chunks[i])) {
 		compute_id(b, i);
-	else
-		while (atomic_load_explicit(&b->chunks[i].id_state,
-					    memory_order_acquire) != ID_DONE)
-			sched_yield();
-	return &b->ids[i];
+		return &b->ids[i];
+	}
+	if (atomic_load_explicit(&b->chunks[i].id_state,
+				 memory_order_acquire) == ID_DONE)
+		return &b->ids[i];
+	oid_for_object(mine, OBJ_BLOB, b->buf + b->chunks[i].ofs,
+		       b->chunks[i].len);
+	return mine;
 }
 
 /* Hash unclaimed chunks of `b` from the back; did we claim any? */
@@ -252,6 +258,7 @@ int chunkreader_run(const int *fds, const char *const *names, size_t nr,
 
 	for (;;) {
 		struct batch *b;
+		struct oid mine;
 		pthread_mutex_lock(&r.mu);
 		while (!r.ready_head)
 			pthread_cond_wait(&r.cv, &r.mu);
@@ -265,7 +272,7 @@ int chunkreader_run(const int *fds, const char *const *names, size_t nr,
 		for (size_t i = 0; i < b->nr && !ret; i++)
 			ret = emit(ctx, b->buf + b->chunks[i].ofs,
 				   b->chunks[i].len, b->chunks[i].level,
-				   want_ids ? get_id(b, i) : NULL);
+				   want_ids ? get_id(b, i, &mine) : NULL);
 		if (!ret && b->err) {
 			errno = b->err;
 			ret = error_errno("cannot read '%s'", names[b->file]);

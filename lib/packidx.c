@@ -25,7 +25,7 @@ static inline void put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-int packidx_open(struct packidx **out, const char *path)
+int packidx_load(struct packidx **out, const char *path, struct buf *why)
 {
 	struct stat st;
 	struct packidx *idx;
@@ -35,19 +35,20 @@ int packidx_open(struct packidx **out, const char *path)
 
 	*out = NULL;
 	if (fd < 0)
-		return error_errno("cannot open '%s'", path);
+		return buf_addf(why, "cannot open '%s': %s", path, strerror(errno)), -1;
 	if (fstat(fd, &st) < 0) {
+		buf_addf(why, "cannot stat '%s': %s", path, strerror(errno));
 		close(fd);
-		return error_errno("cannot stat '%s'", path);
+		return -1;
 	}
 	if (st.st_size < 8 + 1024 + 40) {
 		close(fd);
-		return error("'%s' is too short to be a pack index", path);
+		return buf_addf(why, "'%s' is too short to be a pack index", path), -1;
 	}
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
-		return error_errno("cannot mmap '%s'", path);
+		return buf_addf(why, "cannot mmap '%s': %s", path, strerror(errno)), -1;
 	idx = xcalloc(1, sizeof(*idx));
 	idx->path = xstrdup(path);
 	idx->map = m;
@@ -56,8 +57,8 @@ int packidx_open(struct packidx **out, const char *path)
 		uint32_t version = get_be32(m + 4);
 		if (version != 2) {
 			packidx_free(idx);
-			return error("'%s' has unsupported index version %u",
-				     path, version);
+			return buf_addf(why, "'%s' has unsupported index version %u",
+					path, version), -1;
 		}
 		idx->version = 2;
 		idx->fanout = m + 8;
@@ -74,16 +75,26 @@ int packidx_open(struct packidx **out, const char *path)
 	if (idx->map_len < min) {
 		uint32_t nr = idx->nr;
 		packidx_free(idx);
-		return error("'%s' is truncated (%u objects need %zu bytes)",
-			     path, nr, min);
+		return buf_addf(why, "'%s' is truncated (%u objects need %zu bytes)",
+				path, nr, min), -1;
 	}
 	for (int i = 1; i < 256; i++)
 		if (get_be32(idx->fanout + 4 * i) < get_be32(idx->fanout + 4 * (i - 1))) {
 			packidx_free(idx);
-			return error("'%s' has a corrupt fanout table", path);
+			return buf_addf(why, "'%s' has a corrupt fanout table", path), -1;
 		}
 	*out = idx;
 	return 0;
+}
+
+int packidx_open(struct packidx **out, const char *path)
+{
+	struct buf why = BUF_INIT;
+	int r = packidx_load(out, path, &why);
+	if (r < 0)
+		warning("ignoring %s", why.data);
+	buf_release(&why);
+	return r;
 }
 
 void packidx_free(struct packidx *idx)
@@ -103,23 +114,36 @@ const uint8_t *packidx_sha(const struct packidx *idx, uint32_t i)
 	return idx->shas + (size_t)i * 24 + 4;
 }
 
-int64_t packidx_find(const struct packidx *idx, const struct oid *oid)
+int64_t packidx_find_counted(const struct packidx *idx, const struct oid *oid,
+			     uint64_t *steps)
 {
 	uint8_t b = oid->hash[0];
 	uint32_t lo = b ? get_be32(idx->fanout + 4 * (b - 1)) : 0;
 	uint32_t hi = get_be32(idx->fanout + 4 * b);
+	uint64_t n = 1;		/* the fanout table is a step, as in bup */
+	int64_t found = -1;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		int c = memcmp(packidx_sha(idx, mid), oid->hash, OID_RAWSZ);
-		if (!c)
-			return mid;
+		n++;
+		if (!c) {
+			found = mid;
+			break;
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return -1;
+	if (steps)
+		*steps += n;
+	return found;
+}
+
+int64_t packidx_find(const struct packidx *idx, const struct oid *oid)
+{
+	return packidx_find_counted(idx, oid, NULL);
 }
 
 static int ent_cmp(const void *a, const void *b)

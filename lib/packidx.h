@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "oid.h"
 
 struct packidx {
@@ -25,11 +26,16 @@ struct packidx {
 	const uint8_t *shas;	/* v2: nr * 20; v1: nr * 24 (ofs + sha) */
 };
 
-/* 0 on success; -1 with a message (naming the file) on failure. */
+/* 0, or -1 with the reason (naming the file) in `why`. */
+int packidx_load(struct packidx **out, const char *path, struct buf *why);
+/* The same, printing "warning: ignoring <reason>" on failure. */
 int packidx_open(struct packidx **out, const char *path);
 void packidx_free(struct packidx *idx);
 /* Index of `oid` in the idx, or -1. */
 int64_t packidx_find(const struct packidx *idx, const struct oid *oid);
+/* The same, adding the search steps bup would count to *steps. */
+int64_t packidx_find_counted(const struct packidx *idx, const struct oid *oid,
+			     uint64_t *steps);
 const uint8_t *packidx_sha(const struct packidx *idx, uint32_t i);
 
 /* What the pack writer knows about each object it wrote. */

@@ -1,11 +1,13 @@
 #include "packlist.h"
 #include "buf.h"
+#include "strlist.h"
 #include "usage.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void packlist_init(struct packlist *pl, const char *pack_dir)
 {
@@ -15,76 +17,266 @@ void packlist_init(struct packlist *pl, const char *pack_dir)
 
 void packlist_invalidate(struct packlist *pl)
 {
-	for (size_t i = 0; i < pl->nr; i++)
-		packidx_free(pl->idx[i]);
+	for (size_t i = 0; i < pl->nr; i++) {
+		packidx_free(pl->ents[i].idx);
+		midx_free(pl->ents[i].midx);
+	}
 	pl->nr = 0;
+	bloom_free(pl->bloom);
+	pl->bloom = NULL;
+	pl->use_bloom = 0;
 	pl->loaded = 0;
 }
 
 void packlist_release(struct packlist *pl)
 {
 	packlist_invalidate(pl);
-	free(pl->idx);
+	free(pl->ents);
 	free(pl->dir);
 	memset(pl, 0, sizeof(*pl));
 }
 
+struct candidate {
+	struct midx *m;
+	double mtime;
+};
+
+static int by_size_newest(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+	if (x->m->nr != y->m->nr)
+		return x->m->nr > y->m->nr ? -1 : 1;
+	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime ? 1 : 0;
+}
+
 static int by_count_desc(const void *a, const void *b)
 {
-	const struct packidx *x = *(struct packidx *const *)a;
-	const struct packidx *y = *(struct packidx *const *)b;
+	const struct packlist_entry *x = a, *y = b;
 	return x->nr < y->nr ? 1 : x->nr > y->nr ? -1 : 0;
+}
+
+static void add_entry(struct packlist *pl, struct packidx *idx, struct midx *m)
+{
+	ALLOC_GROW(pl->ents, pl->nr + 1, pl->alloc);
+	pl->ents[pl->nr].idx = idx;
+	pl->ents[pl->nr].midx = m;
+	pl->ents[pl->nr].nr = idx ? idx->nr : m->nr;
+	pl->nr++;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
 }
 
 int packlist_refresh(struct packlist *pl)
 {
-	DIR *d;
-	struct dirent *de;
-	struct buf path = BUF_INIT;
+	struct strlist files = STRLIST_INIT, covered = STRLIST_INIT;
+	struct candidate *cand = NULL;
+	size_t ncand = 0, acand = 0;
+	struct buf why = BUF_INIT, path = BUF_INIT;
 
 	packlist_invalidate(pl);
-	d = opendir(pl->dir);
-	if (!d) {
-		if (errno == ENOENT) {
-			pl->loaded = 1;
-			return 0;
-		}
-		return error_errno("cannot read '%s'", pl->dir);
-	}
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		struct packidx *idx;
-		if (n < 5 || strcmp(de->d_name + n - 4, ".idx"))
-			continue;
-		buf_reset(&path);
-		buf_addf(&path, "%s/%s", pl->dir, de->d_name);
-		if (packidx_open(&idx, path.data) < 0) {
-			warning("ignoring unusable index '%s'", path.data);
-			continue;
-		}
-		ALLOC_GROW(pl->idx, pl->nr + 1, pl->alloc);
-		pl->idx[pl->nr++] = idx;
-	}
-	closedir(d);
-	buf_release(&path);
-	qsort(pl->idx, pl->nr, sizeof(*pl->idx), by_count_desc);
 	pl->loaded = 1;
+	if (access(pl->dir, F_OK) < 0)
+		return 0;
+	if (!pl->ignore_midx) {
+		if (list_dir_suffix(pl->dir, ".midx", &files) < 0)
+			warning_errno("cannot read '%s'", pl->dir);
+		for (size_t i = 0; i < files.nr; i++) {
+			struct midx *m;
+			struct buf missing = BUF_INIT;
+			struct stat st;
+			buf_reset(&why);
+			if (midx_open(&m, files.items[i], &why) < 0) {
+				warning("ignoring %s", why.data);
+				continue;
+			}
+			if (!midx_complete(m, pl->dir, &missing)) {
+				if (pl->verbose)
+					warning("ignoring midx '%s': index '%s' is missing",
+						files.items[i], missing.data);
+				buf_release(&missing);
+				midx_free(m);
+				continue;
+			}
+			ALLOC_GROW(cand, ncand + 1, acand);
+			cand[ncand].m = m;
+			cand[ncand].mtime = stat(files.items[i], &st) == 0 ?
+				st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9 : 0;
+			ncand++;
+		}
+		qsort(cand, ncand, sizeof(*cand), by_size_newest);
+		for (size_t i = 0; i < ncand; i++) {
+			struct midx *m = cand[i].m;
+			int needed = 0;
+			for (size_t k = 0; k < m->nr_names && !needed; k++)
+				needed = !strlist_has(&covered, m->names[k]);
+			if (!needed) {
+				debug1("midx: ignoring redundant %s\n", m->path);
+				midx_free(m);
+				continue;
+			}
+			for (size_t k = 0; k < m->nr_names; k++)
+				strlist_add(&covered, m->names[k]);
+			add_entry(pl, NULL, m);
+		}
+		free(cand);
+		strlist_clear(&files);
+	}
+	if (list_dir_suffix(pl->dir, ".idx", &files) < 0)
+		warning_errno("cannot read '%s'", pl->dir);
+	for (size_t i = 0; i < files.nr; i++) {
+		struct packidx *idx;
+		if (strlist_has(&covered, base_name(files.items[i])))
+			continue;
+		if (packidx_open(&idx, files.items[i]) < 0)
+			continue;
+		add_entry(pl, idx, NULL);
+	}
+	strlist_clear(&files);
+	strlist_clear(&covered);
+	qsort(pl->ents, pl->nr, sizeof(*pl->ents), by_count_desc);
+
+	buf_addf(&path, "%s/bup.bloom", pl->dir);
+	if (access(path.data, F_OK) == 0) {
+		buf_reset(&why);
+		if (bloom_open(&pl->bloom, path.data, &why) < 0) {
+			warning("ignoring %s", why.data);
+		} else if (pl->bloom->entries < packlist_total(pl)) {
+			debug1("bloom: %s is behind the indexes; not used\n", path.data);
+			bloom_free(pl->bloom);
+			pl->bloom = NULL;
+		}
+	}
+	pl->use_bloom = pl->bloom != NULL;
+	debug1("PackIdxList: using %zu index%s.\n", pl->nr, pl->nr == 1 ? "" : "es");
+	buf_release(&why);
+	buf_release(&path);
 	return 0;
+}
+
+uint64_t packlist_total(struct packlist *pl)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < pl->nr; i++)
+		n += pl->ents[i].nr;
+	return n;
 }
 
 int packlist_exists(struct packlist *pl, const struct oid *oid)
 {
+	struct lookup_stats *st = &pl->stats;
+
 	if (!pl->loaded)
 		packlist_refresh(pl);
+	if (pl->use_bloom) {
+		uint64_t steps = 0;
+		st->bloom_searches++;
+		int maybe = bloom_contains_counted(pl->bloom, oid, &steps);
+		st->bloom_steps += (int64_t)steps;
+		if (!maybe)
+			return 0;
+		pl->use_bloom = 0;
+	}
+	/* bup counts a lookup as an idx search, less one per midx tried */
+	st->idx_searches++;
 	for (size_t i = 0; i < pl->nr; i++) {
-		if (packidx_find(pl->idx[i], oid) >= 0) {
+		struct packlist_entry *e = &pl->ents[i];
+		uint64_t steps = 0;
+		int64_t hit;
+		if (e->idx) {
+			hit = packidx_find_counted(e->idx, oid, &steps);
+			st->idx_steps += (int64_t)steps;
+		} else {
+			st->idx_searches--;
+			st->midx_searches++;
+			hit = midx_find_counted(e->midx, oid, &steps);
+			st->midx_steps += (int64_t)steps;
+		}
+		if (hit >= 0) {
 			if (i) {
-				struct packidx *hit = pl->idx[i];
-				memmove(pl->idx + 1, pl->idx, i * sizeof(*pl->idx));
-				pl->idx[0] = hit;
+				struct packlist_entry tmp = *e;
+				memmove(pl->ents + 1, pl->ents, i * sizeof(*pl->ents));
+				pl->ents[0] = tmp;
 			}
 			return 1;
 		}
 	}
+	if (pl->bloom)
+		pl->use_bloom = 1;
 	return 0;
+}
+
+/* ---- every id, in sorted order (bup's idxmerge) ---- */
+
+struct run {
+	const uint8_t *cur, *end;
+	size_t stride;
+};
+
+static int run_less(const struct run *a, const struct run *b)
+{
+	return memcmp(a->cur, b->cur, OID_RAWSZ) < 0;
+}
+
+static void sift_down(struct run *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && run_less(&h[l], &h[m]))
+			m = l;
+		if (r < n && run_less(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		struct run t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+int packlist_entries_foreach(const struct packlist_entry *ents, size_t nr,
+			     int (*fn)(void *ctx, const uint8_t *sha), void *ctx)
+{
+	struct run *h;
+	size_t n = 0;
+	int r = 0;
+
+	h = xcalloc(nr ? nr : 1, sizeof(*h));
+	for (size_t i = 0; i < nr; i++) {
+		const struct packlist_entry *e = &ents[i];
+		if (!e->nr)
+			continue;
+		if (e->idx) {
+			h[n].stride = e->idx->version == 2 ? 20 : 24;
+			h[n].cur = packidx_sha(e->idx, 0);
+		} else {
+			h[n].stride = 20;
+			h[n].cur = e->midx->shas;
+		}
+		h[n].end = h[n].cur + h[n].stride * e->nr;
+		n++;
+	}
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(h, n, i);
+	while (n && !r) {
+		r = fn(ctx, h[0].cur);
+		h[0].cur += h[0].stride;
+		if (h[0].cur >= h[0].end)
+			h[0] = h[--n];
+		sift_down(h, n, 0);
+	}
+	free(h);
+	return r;
+}
+
+int packlist_foreach_sorted(struct packlist *pl,
+			    int (*fn)(void *ctx, const uint8_t *sha), void *ctx)
+{
+	if (!pl->loaded)
+		packlist_refresh(pl);
+	return packlist_entries_foreach(pl->ents, pl->nr, fn, ctx);
 }

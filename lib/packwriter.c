@@ -1,6 +1,8 @@
 #include "packwriter.h"
+#include "bloom.h"
 #include "buf.h"
 #include "compress.h"
+#include "midx.h"
 #include "oidset.h"
 #include "packidx.h"
 #include "repo.h"
@@ -318,6 +320,12 @@ static void finish_pack(struct packwriter *pw)
 	set_active(pw, 0);
 	pw->st.packs++;
 	debug1("bup: wrote pack-%s.pack (%zu objects)\n", hex, pw->nr);
+	/* As bup does after each pack: merge small idx files into a midx
+	 * when they pile up, and add the new one to the bloom filter. */
+	if (midx_maintain(pw->packdir, NULL, 1, 0, 0, 0) < 0 ||
+	    bloom_maintain(pw->packdir, NULL, 0, 0) < 0)
+		warning("could not update the midx and bloom files in '%s'",
+			pw->packdir);
 	/* The next lookup sees the new idx. */
 	packlist_invalidate(&pw->repo->packs);
 }

@@ -11,7 +11,8 @@
  * renamed into objects/pack (pack first, idx last, so readers that look
  * for *.idx never see half a pack) and the directory is fsynced.  A pack
  * is finished when it reaches max_pack_size bytes or max_pack_objects
- * objects, and by packwriter_close().  Anything not closed is removed by
+ * objects, and by packwriter_close(); then, as bup does, `midx --auto`
+ * and `bloom` maintenance run on the pack directory.  Anything not closed is removed by
  * packwriter_abort() (also run from die() and on SIGINT/SIGTERM).
  *
  * Compression (lib/compress.h): libdeflate by default; with

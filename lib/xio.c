@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -162,4 +164,70 @@ void remove_tree(const char *path)
 		buf_release(&p);
 	}
 	rmdir(path);
+}
+
+int atomic_file_open(struct atomic_file *af, const char *target)
+{
+	af->target = xstrdup(target);
+	buf_init(&af->tmp, 0);
+	buf_addf(&af->tmp, "%s.tmp-XXXXXX", target);
+	af->fd = mkstemp(af->tmp.data);
+	if (af->fd >= 0) {
+		/* mkstemp makes 0600; give the file the usual 0666 & ~umask */
+		mode_t mask = umask(0);
+		umask(mask);
+		fchmod(af->fd, 0666 & ~mask);
+	}
+	if (af->fd < 0) {
+		int e = errno;
+		free(af->target);
+		buf_release(&af->tmp);
+		errno = e;
+		return -1;
+	}
+	return af->fd;
+}
+
+static void atomic_file_release(struct atomic_file *af)
+{
+	free(af->target);
+	af->target = NULL;
+	buf_release(&af->tmp);
+	af->fd = -1;
+}
+
+int atomic_file_commit(struct atomic_file *af)
+{
+	char *dir, *slash;
+	int r = 0, e = 0;
+
+	if (fsync(af->fd) < 0 || close(af->fd) < 0)
+		r = -1;
+	else if (rename(af->tmp.data, af->target) < 0)
+		r = -1;
+	if (r < 0) {
+		e = errno;
+		unlink(af->tmp.data);
+	} else {
+		dir = xstrdup(af->target);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = 0;
+		if (fsync_dir(slash ? dir : ".") < 0) {
+			r = -1;
+			e = errno;
+		}
+		free(dir);
+	}
+	atomic_file_release(af);
+	errno = e;
+	return r;
+}
+
+void atomic_file_abort(struct atomic_file *af)
+{
+	if (af->fd >= 0)
+		close(af->fd);
+	unlink(af->tmp.data);
+	atomic_file_release(af);
 }

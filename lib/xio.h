@@ -26,4 +26,21 @@ int mkdir_p(const char *path, int mode);
 /* rm -rf of a directory we made (temp dirs); errors ignored. */
 void remove_tree(const char *path);
 
+
+/*
+ * Atomic replacement of a file: atomic_file_open() makes a temporary
+ * file beside `target` ("<target>.tmp-XXXXXX", which no reader looks
+ * for) and returns its fd; atomic_file_commit() fsyncs, closes and
+ * renames it over `target`, then fsyncs the directory;
+ * atomic_file_abort() removes it.  -1 with errno on failure.
+ */
+struct atomic_file {
+	int fd;
+	char *target;
+	struct buf tmp;
+};
+int atomic_file_open(struct atomic_file *af, const char *target);
+int atomic_file_commit(struct atomic_file *af);
+void atomic_file_abort(struct atomic_file *af);
+
 #endif

@@ -1,0 +1,342 @@
+#include "bloom.h"
+#include "packidx.h"
+#include "strlist.h"
+#include "usage.h"
+#include "xio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BLOOM_VERSION 2
+#define BLOOM_HEADER 16
+#define MAX_PFALSE_POSITIVE 1.0
+#define MAX_BITS_EACH 32
+
+static int max_bits(int k)
+{
+	return k == 4 ? 37 : 29;
+}
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+int bloom_open(struct bloom **out, const char *path, struct buf *why)
+{
+	struct stat st;
+	struct bloom *b;
+	const uint8_t *p, *end;
+	size_t names_alloc = 0;
+	uint32_t version;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	if (fd < 0) {
+		buf_addf(why, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size < BLOOM_HEADER) {
+		buf_addf(why, "'%s' is too short to be a bloom filter", path);
+		close(fd);
+		return -1;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		buf_addf(why, "cannot mmap '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	b = xcalloc(1, sizeof(*b));
+	b->path = xstrdup(path);
+	b->map = p;
+	b->map_len = (size_t)st.st_size;
+	version = get_be32(p + 4);
+	if (memcmp(p, "BLOM", 4)) {
+		buf_addf(why, "'%s' is not a bloom filter (bad magic)", path);
+		goto fail;
+	}
+	if (version != BLOOM_VERSION) {
+		buf_addf(why, "'%s' has bloom version %u, not %u", path, version,
+			 BLOOM_VERSION);
+		goto fail;
+	}
+	b->bits = p[8] << 8 | p[9];
+	b->k = p[10] << 8 | p[11];
+	b->entries = get_be32(p + 12);
+	if ((b->k != 4 && b->k != 5) || b->bits < 1 || b->bits > max_bits(b->k) ||
+	    b->bits > 40) {
+		buf_addf(why, "'%s' has bad parameters (bits %d, k %d)", path,
+			 b->bits, b->k);
+		goto fail;
+	}
+	if (b->map_len < BLOOM_HEADER + ((size_t)1 << b->bits)) {
+		buf_addf(why, "'%s' is truncated", path);
+		goto fail;
+	}
+	b->table = p + BLOOM_HEADER;
+	end = p + b->map_len;
+	for (const uint8_t *q = b->table + ((size_t)1 << b->bits); q < end;) {
+		const uint8_t *z = memchr(q, 0, (size_t)(end - q));
+		if (!z)
+			z = end;
+		ALLOC_GROW(b->names, b->nr_names + 1, names_alloc);
+		b->names[b->nr_names++] = xstrndup((const char *)q, (size_t)(z - q));
+		q = z + 1;
+	}
+	*out = b;
+	return 0;
+fail:
+	bloom_free(b);
+	return -1;
+}
+
+void bloom_free(struct bloom *b)
+{
+	if (!b)
+		return;
+	if (b->map)
+		munmap((void *)b->map, b->map_len);
+	for (size_t i = 0; i < b->nr_names; i++)
+		free(b->names[i]);
+	free(b->names);
+	free(b->path);
+	free(b);
+}
+
+int bloom_has_name(const struct bloom *b, const char *basename)
+{
+	for (size_t i = 0; i < b->nr_names; i++)
+		if (!strcmp(b->names[i], basename))
+			return 1;
+	return 0;
+}
+
+/* Byte index and bit of hash function j for `sha` (FORMATS-1 §5.2). */
+static inline void address(const uint8_t *sha, int j, int bits, int k,
+			   uint64_t *v, int *bit)
+{
+	uint64_t mask = ((uint64_t)1 << bits) - 1;
+	if (k == 5) {
+		uint32_t w = get_be32(sha + 4 * j);
+		*v = (w >> (32 - bits)) & mask;
+		*bit = (int)((w >> (29 - bits)) & 7);
+	} else {
+		uint64_t w = (uint64_t)get_be32(sha + 5 * j) << 8 | sha[5 * j + 4];
+		*v = (w >> (40 - bits)) & mask;
+		*bit = (int)((w >> (37 - bits)) & 7);
+	}
+}
+
+int bloom_contains_counted(const struct bloom *b, const struct oid *oid,
+			   uint64_t *steps)
+{
+	for (int j = 0; j < b->k; j++) {
+		uint64_t v;
+		int bit;
+		address(oid->hash, j, b->bits, b->k, &v, &bit);
+		if (!(b->table[v] & (1 << bit))) {
+			if (steps)
+				*steps += (uint64_t)j + 1;
+			return 0;
+		}
+	}
+	if (steps)
+		*steps += (uint64_t)b->k;
+	return 1;
+}
+
+int bloom_contains(const struct bloom *b, const struct oid *oid)
+{
+	return bloom_contains_counted(b, oid, NULL);
+}
+
+void bloom_add_ids(uint8_t *table, int bits, int k, const uint8_t *ids,
+		   size_t n, size_t stride)
+{
+	for (size_t i = 0; i < n; i++, ids += stride)
+		for (int j = 0; j < k; j++) {
+			uint64_t v;
+			int bit;
+			address(ids, j, bits, k, &v, &bit);
+			table[v] |= (uint8_t)(1 << bit);
+		}
+}
+
+double bloom_pfalse_positive(int bits, int k, uint64_t entries)
+{
+	double m = 8.0 * pow(2.0, bits);
+	return 100.0 * pow(1.0 - exp(-(double)k * (double)entries / m), k);
+}
+
+/* Add one idx's ids to an in-memory table. */
+static int add_idx(uint8_t *table, int bits, int k, const char *path,
+		   uint64_t *entries)
+{
+	struct packidx *ix;
+	if (packidx_open(&ix, path) < 0)
+		return -1;
+	bloom_add_ids(table, bits, k, packidx_sha(ix, 0), ix->nr,
+		      ix->version == 2 ? 20 : 24);
+	*entries += ix->nr;
+	packidx_free(ix);
+	return 0;
+}
+
+static int write_bloom(const char *outpath, int bits, int k, uint64_t entries,
+		       const uint8_t *table, const struct strlist *names)
+{
+	struct atomic_file af;
+	uint8_t hdr[BLOOM_HEADER];
+	int err;
+
+	memcpy(hdr, "BLOM", 4);
+	put_be32(hdr + 4, BLOOM_VERSION);
+	hdr[8] = (uint8_t)(bits >> 8);
+	hdr[9] = (uint8_t)bits;
+	hdr[10] = 0;
+	hdr[11] = (uint8_t)k;
+	put_be32(hdr + 12, (uint32_t)entries);
+	if (atomic_file_open(&af, outpath) < 0)
+		return error_errno("cannot create a temporary file for '%s'", outpath);
+	err = write_in_full(af.fd, hdr, sizeof(hdr)) ||
+	      write_in_full(af.fd, table, (size_t)1 << bits);
+	for (size_t i = 0; !err && i < names->nr; i++)
+		err = (i && write_in_full(af.fd, "", 1)) ||
+		      write_in_full(af.fd, names->items[i], strlen(names->items[i]));
+	if (err) {
+		error_errno("cannot write '%s'", af.tmp.data);
+		atomic_file_abort(&af);
+		return -1;
+	}
+	if (atomic_file_commit(&af) < 0)
+		return error_errno("cannot write '%s'", outpath);
+	return 0;
+}
+
+int bloom_maintain(const char *dir, const char *outpath, int k, int force)
+{
+	struct strlist idxs = STRLIST_INIT, add = STRLIST_INIT, rest = STRLIST_INIT;
+	struct strlist names = STRLIST_INIT;
+	struct bloom *old = NULL;
+	struct buf why = BUF_INIT, out = BUF_INIT;
+	uint64_t add_count = 0, rest_count = 0, entries = 0;
+	uint8_t *table = NULL;
+	int bits, ret = 0, rebuild;
+
+	if (outpath)
+		buf_adds(&out, outpath);
+	else
+		buf_addf(&out, "%s/bup.bloom", dir);
+	if (!force && access(out.data, F_OK) == 0 &&
+	    bloom_open(&old, out.data, &why) < 0) {
+		debug1("bloom: existing invalid bloom found, regenerating: %s\n",
+		       why.data);
+		old = NULL;
+	}
+	if (list_dir_suffix(dir, ".idx", &idxs) < 0) {
+		ret = error_errno("cannot read '%s'", dir);
+		goto done;
+	}
+	for (size_t i = 0; i < idxs.nr; i++) {
+		struct packidx *ix;
+		if (packidx_open(&ix, idxs.items[i]) < 0)
+			continue;
+		if (old && bloom_has_name(old, base_name(idxs.items[i]))) {
+			strlist_add(&rest, idxs.items[i]);
+			rest_count += ix->nr;
+		} else {
+			strlist_add(&add, idxs.items[i]);
+			add_count += ix->nr;
+		}
+		packidx_free(ix);
+	}
+	if (!add.nr) {
+		debug1("bloom: nothing to do.\n");
+		goto done;
+	}
+	rebuild = !old;
+	if (old) {
+		if (old->entries != rest_count) {
+			debug1("bloom: size %u != idx total %llu, regenerating\n",
+			       old->entries, (unsigned long long)rest_count);
+			rebuild = 1;
+		} else if (k && k != old->k) {
+			debug1("bloom: new k %d != existing k %d, regenerating\n",
+			       k, old->k);
+			rebuild = 1;
+		} else if (old->bits < max_bits(old->k) &&
+			   bloom_pfalse_positive(old->bits, old->k,
+						 old->entries + add_count) >
+			   MAX_PFALSE_POSITIVE) {
+			debug1("bloom: regenerating: adding %llu entries gives "
+			       "%.2f%% false positives.\n",
+			       (unsigned long long)add_count,
+			       bloom_pfalse_positive(old->bits, old->k,
+						     old->entries + add_count));
+			rebuild = 1;
+		}
+	}
+	if (rebuild) {
+		/* everything, new ones first, as bup does (add += rest) */
+		for (size_t i = 0; i < rest.nr; i++)
+			strlist_add(&add, rest.items[i]);
+		add_count += rest_count;
+		uint64_t expected = add_count;
+		bits = 0;
+		while (((uint64_t)1 << (bits + 1)) <= expected * MAX_BITS_EACH / 8)
+			bits++;
+		if (!k)
+			k = bits <= max_bits(5) ? 5 : 4;
+		if (bits > max_bits(k)) {
+			warning("bloom: max bits exceeded, non-optimal");
+			bits = max_bits(k);
+		}
+		debug1("bloom: using 2^%d bytes and %d hash functions\n", bits, k);
+		table = xcalloc((size_t)1 << bits, 1);
+	} else {
+		bits = old->bits;
+		k = old->k;
+		entries = old->entries;
+		table = xmalloc((size_t)1 << bits);
+		memcpy(table, old->table, (size_t)1 << bits);
+		for (size_t i = 0; i < old->nr_names; i++)
+			strlist_add(&names, old->names[i]);
+	}
+	for (size_t i = 0; i < add.nr; i++)
+		if (add_idx(table, bits, k, add.items[i], &entries) == 0)
+			strlist_add(&names, base_name(add.items[i]));
+	ret = write_bloom(out.data, bits, k, entries, table, &names);
+done:
+	bloom_free(old);
+	free(table);
+	strlist_clear(&idxs);
+	strlist_clear(&add);
+	strlist_clear(&rest);
+	strlist_clear(&names);
+	buf_release(&why);
+	buf_release(&out);
+	return ret;
+}

@@ -1,0 +1,631 @@
+#include "midx.h"
+#include "packidx.h"
+#include "strlist.h"
+#include "usage.h"
+#include "xio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MIDX_VERSION 4
+#define MIDX_HEADER 12
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+int midx_open(struct midx **out, const char *path, struct buf *why)
+{
+	struct stat st;
+	struct midx *m;
+	const uint8_t *p, *end;
+	uint32_t version;
+	size_t need, names_alloc = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	if (fd < 0) {
+		buf_addf(why, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size < MIDX_HEADER) {
+		buf_addf(why, "'%s' is too short to be a midx", path);
+		close(fd);
+		return -1;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		buf_addf(why, "cannot mmap '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->path = xstrdup(path);
+	m->map = p;
+	m->map_len = (size_t)st.st_size;
+	version = get_be32(p + 4);
+	if (memcmp(p, "MIDX", 4)) {
+		buf_addf(why, "'%s' is not a midx (bad magic)", path);
+		goto fail;
+	}
+	if (version != MIDX_VERSION) {
+		buf_addf(why, "'%s' has midx version %u, not %u", path, version,
+			 MIDX_VERSION);
+		goto fail;
+	}
+	m->bits = (int)get_be32(p + 8);
+	if (m->bits < 0 || m->bits > 30) {
+		buf_addf(why, "'%s' has a bad bits value %d", path, m->bits);
+		goto fail;
+	}
+	m->fanout = p + MIDX_HEADER;
+	need = MIDX_HEADER + ((size_t)4 << m->bits);
+	if (m->map_len < need) {
+		buf_addf(why, "'%s' is truncated", path);
+		goto fail;
+	}
+	m->nr = get_be32(m->fanout + (((size_t)1 << m->bits) - 1) * 4);
+	m->shas = m->fanout + ((size_t)4 << m->bits);
+	m->which = m->shas + (size_t)m->nr * 20;
+	need += (size_t)m->nr * 24;
+	if (m->map_len < need) {
+		buf_addf(why, "'%s' is truncated (%u entries need %zu bytes)",
+			 path, m->nr, need);
+		goto fail;
+	}
+	/* names: "\0"-joined to the end of the file */
+	end = p + m->map_len;
+	for (const uint8_t *q = p + need; q < end;) {
+		const uint8_t *z = memchr(q, 0, (size_t)(end - q));
+		if (!z)
+			z = end;
+		ALLOC_GROW(m->names, m->nr_names + 1, names_alloc);
+		m->names[m->nr_names++] = xstrndup((const char *)q, (size_t)(z - q));
+		q = z + 1;
+	}
+	for (uint32_t i = 0; i < m->nr; i++)
+		if (get_be32(m->which + 4 * (size_t)i) >= m->nr_names) {
+			buf_addf(why, "'%s' names an idx beyond its list", path);
+			goto fail;
+		}
+	*out = m;
+	return 0;
+fail:
+	midx_free(m);
+	return -1;
+}
+
+void midx_free(struct midx *m)
+{
+	if (!m)
+		return;
+	if (m->map)
+		munmap((void *)m->map, m->map_len);
+	for (size_t i = 0; i < m->nr_names; i++)
+		free(m->names[i]);
+	free(m->names);
+	free(m->path);
+	free(m);
+}
+
+/*
+ * bup's interpolation search over the prefix's range, on the first four
+ * bytes of the ids (64-bit arithmetic: the end value can be 2^32).
+ */
+int64_t midx_find_counted(const struct midx *m, const struct oid *oid,
+			  uint64_t *steps)
+{
+	uint32_t p = midx_prefix(oid->hash, m->bits);
+	uint64_t start = p ? get_be32(m->fanout + 4 * (size_t)(p - 1)) : 0;
+	uint64_t end = get_be32(m->fanout + 4 * (size_t)p);
+	uint64_t startv = (uint64_t)p << (32 - m->bits);
+	uint64_t endv = (uint64_t)(p + 1) << (32 - m->bits);
+	uint64_t hashv = get_be32(oid->hash), n = 1;
+	int64_t found = -1;
+
+	if (!m->bits) {
+		startv = 0;
+		endv = (uint64_t)1 << 32;
+	}
+	while (start < end) {
+		uint64_t mid = start + (hashv - startv) * (end - start - 1) /
+				       (endv - startv);
+		const uint8_t *v = m->shas + 20 * mid;
+		int c = memcmp(v, oid->hash, OID_RAWSZ);
+		n++;
+		if (c < 0) {
+			start = mid + 1;
+			startv = get_be32(v);
+		} else if (c > 0) {
+			end = mid;
+			endv = get_be32(v);
+		} else {
+			found = (int64_t)mid;
+			break;
+		}
+	}
+	if (steps)
+		*steps += n;
+	return found;
+}
+
+int64_t midx_find(const struct midx *m, const struct oid *oid)
+{
+	return midx_find_counted(m, oid, NULL);
+}
+
+const char *midx_source(const struct midx *m, uint32_t i)
+{
+	return m->names[get_be32(m->which + 4 * (size_t)i)];
+}
+
+int midx_complete(const struct midx *m, const char *dir, struct buf *missing)
+{
+	struct buf p = BUF_INIT;
+	int ok = 1;
+	for (size_t i = 0; i < m->nr_names && ok; i++) {
+		buf_reset(&p);
+		buf_addf(&p, "%s/%s", dir, m->names[i]);
+		if (access(p.data, F_OK) < 0) {
+			ok = 0;
+			if (missing)
+				buf_add(missing, p.data, p.len);
+		}
+	}
+	buf_release(&p);
+	return ok;
+}
+
+/* ---- merging (bup's _do_midx and merge_into) ---- */
+
+struct cursor {
+	const uint8_t *cur, *end;	/* 20-byte ids */
+	size_t stride;			/* 20, or 24 for a v1 idx */
+	const uint8_t *which;		/* midx input: its which-table */
+	uint32_t name_base;
+};
+
+/*
+ * bup keeps the cursors sorted by current id, largest first, takes the
+ * last (smallest), and puts the advanced cursor back with a binary
+ * search.  The order of equal ids across inputs depends on exactly this,
+ * so it is followed step by step.
+ */
+static void fix_order(struct cursor **c, ptrdiff_t *last)
+{
+	struct cursor *x = c[*last];
+	ptrdiff_t low, mid, high;
+	int cmp = 0;
+
+	if (x->cur >= x->end) {
+		(*last)--;
+		return;
+	}
+	if (*last == 0)
+		return;
+	low = *last - 1;
+	mid = *last;
+	high = 0;
+	while (low >= high) {
+		mid = (low + high) / 2;
+		cmp = memcmp(x->cur, c[mid]->cur, OID_RAWSZ);
+		if (cmp < 0)
+			high = mid + 1;
+		else if (cmp > 0)
+			low = mid - 1;
+		else
+			break;
+	}
+	if (cmp < 0)
+		mid++;
+	if (mid == *last)
+		return;
+	memmove(&c[mid + 1], &c[mid], (size_t)(*last - mid) * sizeof(*c));
+	c[mid] = x;
+}
+
+static int bits_for(uint64_t total)
+{
+	uint64_t pages = total * 5 / 1024;	/* total / (4096 / 20.0) */
+	int bits = 0;
+	if (!pages)
+		pages = 1;
+	while (((uint64_t)1 << bits) < pages)
+		bits++;
+	return bits;
+}
+
+struct merge_input {
+	struct packidx *idx;
+	struct midx *midx;
+};
+
+static int first_sha_desc(const void *a, const void *b)
+{
+	const struct cursor *x = *(struct cursor *const *)a;
+	const struct cursor *y = *(struct cursor *const *)b;
+	return -memcmp(x->cur, y->cur, OID_RAWSZ);
+}
+
+/* A stable sort (insertion sort: the lists are short). */
+static void stable_sort(struct cursor **c, size_t n,
+			int (*cmp)(const void *, const void *))
+{
+	for (size_t i = 1; i < n; i++) {
+		struct cursor *x = c[i];
+		size_t j = i;
+		while (j > 0 && cmp(&c[j - 1], &x) > 0) {
+			c[j] = c[j - 1];
+			j--;
+		}
+		c[j] = x;
+	}
+}
+
+int midx_merge(const char *dir, const char *outpath, char *const *inputs,
+	       size_t nr, int auto_mode, int force, struct buf *written,
+	       uint64_t *total_out)
+{
+	struct merge_input *in = xcalloc(nr ? nr : 1, sizeof(*in));
+	struct cursor *cs = xcalloc(nr ? nr : 1, sizeof(*cs));
+	struct cursor **order = xcalloc(nr ? nr : 1, sizeof(*order));
+	struct strlist names = STRLIST_INIT;
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	struct atomic_file af;
+	uint64_t total = 0;
+	size_t nin = 0;
+	int ret = -1, bits;
+	ptrdiff_t last;
+
+	for (size_t i = 0; i < nr; i++) {
+		const char *name = inputs[i];
+		size_t n = strlen(name);
+		struct cursor *c = &cs[nin];
+		if (n > 4 && !strcmp(name + n - 4, ".idx")) {
+			if (packidx_open(&in[nin].idx, name) < 0)
+				continue;
+			c->stride = in[nin].idx->version == 2 ? 20 : 24;
+			c->cur = packidx_sha(in[nin].idx, 0);
+			c->end = c->cur + c->stride * in[nin].idx->nr;
+			c->name_base = (uint32_t)names.nr;
+			strlist_add(&names, base_name(name));
+			total += in[nin].idx->nr;
+		} else {
+			struct buf missing = BUF_INIT;
+			buf_reset(&why);
+			if (midx_open(&in[nin].midx, name, &why) < 0) {
+				warning("%s", why.data);
+				continue;
+			}
+			if (!midx_complete(in[nin].midx, dir, &missing)) {
+				warning("midx '%s' refers to missing idx '%s'",
+					name, missing.data);
+				midx_free(in[nin].midx);
+				in[nin].midx = NULL;
+				if (auto_mode || force) {
+					logmsg("Removing incomplete midx %s\n", name);
+					unlink(name);
+				}
+				buf_release(&missing);
+				continue;
+			}
+			buf_release(&missing);
+			c->stride = 20;
+			c->cur = in[nin].midx->shas;
+			c->end = c->cur + 20 * (size_t)in[nin].midx->nr;
+			c->which = in[nin].midx->which;
+			c->name_base = (uint32_t)names.nr;
+			for (size_t k = 0; k < in[nin].midx->nr_names; k++)
+				strlist_add(&names, in[nin].midx->names[k]);
+			total += in[nin].midx->nr;
+		}
+		nin++;
+	}
+	if (total_out)
+		*total_out = total;
+	if ((auto_mode && total < 1024 && nr < 3) ||
+	    ((auto_mode || force) && nr < 2) || (force && !total)) {
+		debug1("midx: nothing to do.\n");
+		ret = 0;
+		goto done;
+	}
+	if (outpath) {
+		buf_adds(&out, outpath);
+	} else {
+		/* midx-<sha1 of the input paths joined by NUL>.midx */
+		struct sha1_ctx c;
+		struct oid id;
+		char hex[OID_HEXSZ + 1];
+		sha1_init(&c);
+		for (size_t i = 0; i < nr; i++)
+			sha1_update(&c, inputs[i], strlen(inputs[i]) + (i + 1 < nr));
+		sha1_final(&c, id.hash);
+		buf_addf(&out, "%s/midx-%s.midx", dir, oid_to_hex(&id, hex));
+	}
+	bits = bits_for(total);
+	debug1("midx: creating from %zu files (%llu objects), %d bits.\n", nr,
+	       (unsigned long long)total, bits);
+
+	/* the table, built in memory, then written in one go */
+	size_t fan_n = (size_t)1 << bits;
+	size_t size = MIDX_HEADER + 4 * fan_n + 24 * (size_t)total;
+	uint8_t *map = xmalloc(size);
+	uint8_t *fan = map + MIDX_HEADER, *sha = fan + 4 * fan_n;
+	uint8_t *which = sha + 20 * (size_t)total;
+	uint32_t count = 0, prefix = 0;
+
+	memcpy(map, "MIDX", 4);
+	put_be32(map + 4, MIDX_VERSION);
+	put_be32(map + 8, (uint32_t)bits);
+	/* bup does not drop empty inputs; neither do we, but they sort last
+	 * to take, so treat them as exhausted from the start */
+	size_t live = 0;
+	for (size_t i = 0; i < nin; i++)
+		if (cs[i].cur < cs[i].end)
+			order[live++] = &cs[i];
+	stable_sort(order, live, first_sha_desc);
+	last = (ptrdiff_t)live - 1;
+	while (last >= 0) {
+		struct cursor *c = order[last];
+		uint32_t p = midx_prefix(c->cur, bits);
+		while (prefix < p)
+			put_be32(fan + 4 * prefix++, count);
+		memcpy(sha + 20 * (size_t)count, c->cur, 20);
+		put_be32(which + 4 * (size_t)count,
+			 c->which ? get_be32(c->which) + c->name_base : c->name_base);
+		c->cur += c->stride;
+		if (c->which)
+			c->which += 4;
+		fix_order(order, &last);
+		count++;
+	}
+	while (prefix < fan_n)
+		put_be32(fan + 4 * prefix++, count);
+
+	unlink(out.data);
+	if (atomic_file_open(&af, out.data) < 0) {
+		error_errno("cannot create a temporary file for '%s'", out.data);
+		free(map);
+		goto done;
+	}
+	int werr = write_in_full(af.fd, map, size);
+	for (size_t i = 0; !werr && i < names.nr; i++) {
+		if (i)
+			werr = write_in_full(af.fd, "", 1);
+		if (!werr)
+			werr = write_in_full(af.fd, names.items[i], strlen(names.items[i]));
+	}
+	free(map);
+	if (werr) {
+		error_errno("cannot write '%s'", af.tmp.data);
+		atomic_file_abort(&af);
+		goto done;
+	}
+	if (atomic_file_commit(&af) < 0) {
+		error_errno("cannot write '%s'", out.data);
+		goto done;
+	}
+	if (written)
+		buf_add(written, out.data, out.len);
+	ret = 1;
+done:
+	for (size_t i = 0; i < nr; i++) {
+		packidx_free(in[i].idx);
+		midx_free(in[i].midx);
+	}
+	free(in);
+	free(cs);
+	free(order);
+	strlist_clear(&names);
+	buf_release(&out);
+	buf_release(&why);
+	return ret;
+}
+
+/* ---- `bup midx --auto` / `--force` (bup's do_midx_dir) ---- */
+
+struct sized {
+	uint64_t size;
+	char *name;
+	double mtime;
+	struct strlist contents;	/* midx: the idx paths it covers */
+};
+
+static int by_size_newest(const void *a, const void *b)
+{
+	const struct sized *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime ? 1 : 0;
+}
+
+static int by_size_name(const void *a, const void *b)
+{
+	const struct sized *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static long default_max_files(void)
+{
+	struct rlimit rl;
+	long mf = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		mf = (long)(rl.rlim_cur < rl.rlim_max ? rl.rlim_cur : rl.rlim_max);
+	return mf > 32 ? mf - 20 : mf - 6;
+}
+
+int midx_maintain(const char *dir, const char *outpath, int auto_mode,
+		  int force, int max_files, int print_names)
+{
+	struct strlist midxs = STRLIST_INIT, idxs = STRLIST_INIT, already = STRLIST_INIT;
+	struct strlist existed = STRLIST_INIT;
+	struct sized *all = NULL, *ms = NULL;
+	size_t nall = 0, aall = 0, nms = 0, ams = 0;
+	int hwm = force ? 1 : 5, lwm = force ? 1 : 2, ret = 0;
+	struct buf why = BUF_INIT;
+
+	if (max_files <= 0)
+		max_files = (int)default_max_files();
+	if (!(force && !auto_mode)) {
+		if (list_dir_suffix(dir, ".midx", &midxs) < 0)
+			return error_errno("cannot read '%s'", dir);
+		for (size_t i = 0; i < midxs.nr; i++) {
+			struct midx *m;
+			struct buf missing = BUF_INIT;
+			struct stat st;
+			buf_reset(&why);
+			if (midx_open(&m, midxs.items[i], &why) < 0) {
+				warning("%s", why.data);
+				continue;
+			}
+			if (!midx_complete(m, dir, &missing)) {
+				warning("midx '%s' refers to missing idx '%s'",
+					midxs.items[i], missing.data);
+				if (auto_mode || force) {
+					logmsg("Removing incomplete midx %s\n", midxs.items[i]);
+					unlink(midxs.items[i]);
+				}
+				buf_release(&missing);
+				midx_free(m);
+				continue;
+			}
+			buf_release(&missing);
+			ALLOC_GROW(ms, nms + 1, ams);
+			memset(&ms[nms], 0, sizeof(ms[nms]));
+			ms[nms].size = m->nr;
+			ms[nms].name = midxs.items[i];
+			ms[nms].mtime = stat(midxs.items[i], &st) == 0 ?
+				st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9 : 0;
+			for (size_t k = 0; k < m->nr_names; k++) {
+				struct buf p = BUF_INIT;
+				buf_addf(&p, "%s/%s", dir, m->names[k]);
+				strlist_add_owned(&ms[nms].contents, buf_detach(&p, NULL));
+			}
+			nms++;
+			midx_free(m);
+		}
+		/* biggest and newest first; drop the ones that add nothing */
+		qsort(ms, nms, sizeof(*ms), by_size_newest);
+		for (size_t i = 0; i < nms; i++) {
+			int any = 0;
+			for (size_t k = 0; k < ms[i].contents.nr; k++)
+				if (!strlist_has(&already, ms[i].contents.items[k])) {
+					strlist_add(&already, ms[i].contents.items[k]);
+					any = 1;
+				}
+			if (!any) {
+				debug1("midx: %s is redundant\n", ms[i].name);
+				unlink(ms[i].name);
+				strlist_add(&already, ms[i].name);
+			}
+		}
+	}
+	for (size_t i = 0; i < nms; i++) {
+		if (strlist_has(&already, ms[i].name))
+			continue;
+		ALLOC_GROW(all, nall + 1, aall);
+		all[nall].size = ms[i].size;
+		all[nall].name = xstrdup(ms[i].name);
+		nall++;
+	}
+	if (list_dir_suffix(dir, ".idx", &idxs) < 0) {
+		ret = error_errno("cannot read '%s'", dir);
+		goto done;
+	}
+	for (size_t i = 0; i < idxs.nr; i++) {
+		struct packidx *ix;
+		if (strlist_has(&already, idxs.items[i]))
+			continue;
+		if (packidx_open(&ix, idxs.items[i]) < 0)
+			continue;
+		ALLOC_GROW(all, nall + 1, aall);
+		all[nall].size = ix->nr;
+		all[nall].name = xstrdup(idxs.items[i]);
+		nall++;
+		packidx_free(ix);
+	}
+	for (size_t i = 0; i < nall; i++)
+		strlist_add(&existed, all[i].name);
+	debug1("midx: %zu indexes; want no more than %d.\n", nall, hwm);
+	while (nall > (size_t)hwm) {
+		size_t cut = nall - (size_t)lwm + 1;
+		struct sized *next = NULL;
+		size_t nnext = 0, anext = 0;
+		qsort(all, nall, sizeof(*all), by_size_name);
+		/* merge all[0..cut) in groups of max_files, keep the rest */
+		for (size_t g = 0; g < cut; g += (size_t)max_files) {
+			size_t n = cut - g < (size_t)max_files ? cut - g : (size_t)max_files;
+			char **names = xcalloc(n, sizeof(*names));
+			struct buf w = BUF_INIT;
+			uint64_t total = 0;
+			for (size_t k = 0; k < n; k++)
+				names[k] = all[g + k].name;
+			int r = midx_merge(dir, outpath, names, n, auto_mode, force,
+					   &w, &total);
+			free(names);
+			if (r < 0)
+				ret = -1;
+			if (r > 0) {
+				ALLOC_GROW(next, nnext + 1, anext);
+				next[nnext].size = total;
+				next[nnext].name = buf_detach(&w, NULL);
+				nnext++;
+			}
+			buf_release(&w);
+		}
+		for (size_t k = cut; k < nall; k++) {
+			ALLOC_GROW(next, nnext + 1, anext);
+			next[nnext++] = all[k];
+		}
+		for (size_t k = 0; k < cut; k++)
+			free(all[k].name);
+		free(all);
+		all = next;
+		nall = nnext;
+		aall = anext;
+		if (ret < 0)
+			break;
+	}
+	if (print_names)
+		for (size_t i = 0; i < nall; i++)
+			if (!strlist_has(&existed, all[i].name))
+				printf("%s\n", all[i].name);
+done:
+	for (size_t i = 0; i < nall; i++)
+		free(all[i].name);
+	free(all);
+	for (size_t i = 0; i < nms; i++)
+		strlist_clear(&ms[i].contents);
+	free(ms);
+	strlist_clear(&midxs);
+	strlist_clear(&idxs);
+	strlist_clear(&already);
+	strlist_clear(&existed);
+	buf_release(&why);
+	return ret;
+}
