@@ -209,6 +209,7 @@ int cmd_split(int argc, char **argv)
 	s.hash_only = (noop && !s.blobs && !s.want_tree) || s.copy;
 	if (writing || git_ids) {
 		repo_open(&repo, NULL);
+		repo.packs.verbose = verbose;
 		have_repo = 1;
 	}
 	/* Open every input first: a missing file changes nothing. */
