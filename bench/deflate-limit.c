@@ -5,11 +5,15 @@
  * at LEVEL with the store-if-random rule, as `bup split` does by
  * default) on NTHREADS threads, each taking a contiguous share.
  *
- * usage: deflate-limit FILE [NTHREADS [LEVEL]]
+ * With "plain" as 4th argument, every chunk is deflated (libdeflate alone,
+ * without the store-if-random rule): the issue's "libdeflate level 1".
+ *
+ * usage: deflate-limit FILE [NTHREADS [LEVEL [plain]]]
  * prints: threads=N level=L chunks=C bytes=B out=O ratio=R compress_s=T MB/s=X
  * (MB = 10^6 bytes; the file is read into memory first.)
  */
 #include <errno.h>
+#include <libdeflate.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,7 +40,7 @@ struct job {
 	const uint8_t *data;
 	const struct chunk *v;
 	size_t first, last;
-	int level;
+	int level, plain;
 	uint64_t out;
 };
 
@@ -54,12 +58,17 @@ static void *worker(void *arg)
 {
 	struct job *j = arg;
 	struct compressor *c = compressor_new(COMPRESSOR_LIBDEFLATE, j->level);
+	struct libdeflate_compressor *ld = libdeflate_alloc_compressor(j->level);
 	size_t cap = compressor_bound(c, HASHSPLIT_BLOB_MAX);
 	uint8_t *out = xmalloc(cap);
 	for (size_t i = j->first; i < j->last; i++)
-		j->out += compressor_compress(c, j->data + j->v[i].ofs,
-					      j->v[i].len, out, cap);
+		j->out += j->plain ?
+			libdeflate_zlib_compress(ld, j->data + j->v[i].ofs,
+						 j->v[i].len, out, cap) :
+			compressor_compress(c, j->data + j->v[i].ofs,
+					    j->v[i].len, out, cap);
 	free(out);
+	libdeflate_free_compressor(ld);
 	compressor_free(c);
 	return NULL;
 }
@@ -77,6 +86,7 @@ int main(int argc, char **argv)
 	struct chunks ch = { 0 };
 	int nthreads = argc > 2 ? atoi(argv[2]) : 2;
 	int level = argc > 3 ? atoi(argv[3]) : 1;
+	int plain = argc > 4 && !strcmp(argv[4], "plain");
 	size_t pos = 0;
 
 	if (argc < 2 || nthreads < 1 || nthreads > 64) {
@@ -110,6 +120,7 @@ int main(int argc, char **argv)
 		jobs[t].data = ch.base;
 		jobs[t].v = ch.v;
 		jobs[t].level = level;
+		jobs[t].plain = plain;
 		jobs[t].first = ch.nr * (size_t)t / (size_t)nthreads;
 		jobs[t].last = ch.nr * (size_t)(t + 1) / (size_t)nthreads;
 	}
@@ -124,8 +135,9 @@ int main(int argc, char **argv)
 	uint64_t out = 0;
 	for (int t = 0; t < nthreads; t++)
 		out += jobs[t].out;
-	printf("threads=%d level=%d chunks=%zu bytes=%zu out=%llu ratio=%.3f "
-	       "compress_s=%.4f MB/s=%.1f\n", nthreads, level, ch.nr, data.len,
+	printf("%sthreads=%d level=%d chunks=%zu bytes=%zu out=%llu ratio=%.3f "
+	       "compress_s=%.4f MB/s=%.1f\n", plain ? "plain " : "", nthreads,
+	       level, ch.nr, data.len,
 	       (unsigned long long)out, data.len ? (double)out / data.len : 0.0,
 	       dt, dt > 0 ? data.len / dt / 1e6 : 0.0);
 	return 0;
