@@ -6,9 +6,10 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers -Wno-format-truncation
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -I. $(WARN) $(CFLAGS) $(VERSION_DEFS)
-LIBS = -lgit2 -lcrypto -ldeflate -lz -lpthread -lm
+LIBS = -lgit2 -lcrypto -ldeflate -lz -lacl -lpthread -lm
 DEB_PACKAGES = gcc make git bup libgit2-dev libssl-dev libdeflate-dev \
-	zlib1g-dev libxxhash-dev libcmocka-dev pkg-config time
+	zlib1g-dev libxxhash-dev libcmocka-dev pkg-config time \
+	libacl1-dev attr acl
 
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 GIT_DATE := $(shell git log -1 --format=%cd --date=short 2>/dev/null)

@@ -25,11 +25,13 @@ const struct cmd_spec bup_commands[] = {
 	{ "list-idx", cmd_list_idx, "Print the object ids in pack indexes" },
 	{ "margin", cmd_margin, "Figure out your deduplication safety margin" },
 	{ "memtest", cmd_memtest, "Test the speed and memory use of object lookups" },
+	{ "meta", cmd_meta, "Create or extract a metadata archive" },
 	{ "midx", cmd_midx, "Index objects to speed up lookups in many packs" },
 	{ "random", cmd_random, "Generate a stream of random output" },
 	{ "split", cmd_split, "Split a single file into its own fileset" },
 	{ "tag", cmd_tag, "Tag commits for easier access" },
 	{ "version", cmd_version, "Report the version number of your copy of bup" },
+	{ "xstat", cmd_xstat, "Print the metadata bup would record for a path" },
 };
 const int bup_nr_commands = sizeof(bup_commands) / sizeof(bup_commands[0]);
 

@@ -12,11 +12,13 @@ int cmd_join(int argc, char **argv);
 int cmd_list_idx(int argc, char **argv);
 int cmd_margin(int argc, char **argv);
 int cmd_memtest(int argc, char **argv);
+int cmd_meta(int argc, char **argv);
 int cmd_midx(int argc, char **argv);
 int cmd_random(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_xstat(int argc, char **argv);
 
 struct cmd_spec {
 	const char *name;

@@ -75,6 +75,7 @@ void opt_release(struct options *o)
 	}
 	free(o->defs);
 	free(o->args);
+	free(o->events);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -250,8 +251,16 @@ static struct opt_def *find_def(const struct options *o, const char *name)
 	return NULL;
 }
 
-static void set_value(struct opt_def *d, const char *v, int negate)
+static void set_value(struct options *o, struct opt_def *d, const char *v,
+		      int negate)
 {
+	struct opt_event *e;
+
+	ALLOC_GROW(o->events, (size_t)o->nr_events + 1, o->alloc_events);
+	e = &o->events[o->nr_events++];
+	e->name = d->names[d->nr_names - 1];
+	e->value = v;
+	e->negated = negate;
 	d->given = 1;
 	if (negate) {
 		d->count = 0;
@@ -319,6 +328,9 @@ void opt_parse(struct options *o, const char *spec, int argc, char **argv)
 	parse_spec(o, spec);
 	o->args = NULL;
 	o->nr_args = 0;
+	o->events = NULL;
+	o->nr_events = 0;
+	o->alloc_events = 0;
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i];
 		if (!strcmp(a, "--")) {
@@ -356,7 +368,7 @@ void opt_parse(struct options *o, const char *spec, int argc, char **argv)
 					}
 					v = argv[++i];
 				}
-				set_value(d, v, 0);
+				set_value(o, d, v, 0);
 			} else {
 				if (eq) {
 					snprintf(msg, sizeof(msg),
@@ -364,7 +376,7 @@ void opt_parse(struct options *o, const char *spec, int argc, char **argv)
 						 negate ? "no-" : "", longname);
 					usage_exit(spec, msg);
 				}
-				set_value(d, NULL, negate);
+				set_value(o, d, NULL, negate);
 			}
 			continue;
 		}
@@ -379,7 +391,7 @@ void opt_parse(struct options *o, const char *spec, int argc, char **argv)
 					usage_exit(spec, msg);
 				}
 				if (d->names[0][0] == '#' && !d->names[0][1]) {
-					set_value(d, NULL, 0);
+					set_value(o, d, NULL, 0);
 					d->value = c; /* digit; copied below */
 					static char digits[10][2] = {
 						"0","1","2","3","4","5","6","7","8","9" };
@@ -387,13 +399,13 @@ void opt_parse(struct options *o, const char *spec, int argc, char **argv)
 					continue;
 				}
 				if (!d->has_parm) {
-					set_value(d, NULL, 0);
+					set_value(o, d, NULL, 0);
 					continue;
 				}
 				if (c[1]) {
-					set_value(d, c + 1, 0);
+					set_value(o, d, c + 1, 0);
 				} else if (i + 1 < argc) {
-					set_value(d, argv[++i], 0);
+					set_value(o, d, argv[++i], 0);
 				} else {
 					snprintf(msg, sizeof(msg),
 						 "option -%c requires argument", *c);

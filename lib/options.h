@@ -25,9 +25,18 @@
 #ifndef BUP_OPTIONS_H
 #define BUP_OPTIONS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct opt_def;
+
+/* One option occurrence, in command-line order (for options whose
+ * meaning depends on order, e.g. xstat's --include/--exclude-fields). */
+struct opt_event {
+	const char *name;	/* the option's last (long) name in the spec */
+	const char *value;	/* NULL for flags */
+	int negated;		/* given as --no-NAME */
+};
 
 struct options {
 	const char *spec;
@@ -35,6 +44,9 @@ struct options {
 	int nr_defs;
 	char **args;		/* operands, in order */
 	int nr_args;
+	struct opt_event *events;	/* every occurrence, in order */
+	int nr_events;
+	size_t alloc_events;
 };
 
 /* Parse argv[1..argc); dies (97) on a bad option. */

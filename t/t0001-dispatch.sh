@@ -6,7 +6,9 @@ test_description='the dispatcher: exit codes, usage, help pages, -d, external co
 bup() { timeout 10 "$BUP_EXE" "$@"; }
 oracle_bup() { timeout 10 "$ORACLE_BUP" "$@"; }
 
-COMMANDS="help init join random split tag version"
+COMMANDS="help init join random split tag version xstat"
+# meta is checked like the others, except "-x", which is one of its options
+PAGE_COMMANDS="$COMMANDS meta"
 
 test_expect_success 'no command: exit 99, usage on stderr, nothing on stdout' '
 	test_expect_code 99 bup >out 2>err &&
@@ -68,7 +70,7 @@ test_expect_success ORACLE 'bad option: every command prints what bup 0.33 print
 '
 
 test_expect_success 'CMD -h: usage on stderr, nothing on stdout, exit 97' '
-	for c in $COMMANDS; do
+	for c in $PAGE_COMMANDS; do
 		test_expect_code 97 bup $c -h >out 2>err &&
 		test ! -s out &&
 		grep -q "^usage: .*bup $c" err &&
@@ -112,7 +114,7 @@ test_expect_success 'help of an unknown command fails on stderr' '
 '
 
 test_expect_success 'every built-in command has a help page with NAME and SYNOPSIS' '
-	for c in $COMMANDS; do
+	for c in $PAGE_COMMANDS; do
 		bup help $c >page 2>err &&
 		test ! -s err &&
 		grep -q "^# NAME" page &&
@@ -136,7 +138,7 @@ test_expect_success 'every Documentation/bup-*.1.md page has a command' '
 '
 
 test_expect_success 'every option in a command usage appears in its help page' '
-	for c in $COMMANDS; do
+	for c in $PAGE_COMMANDS; do
 		test_expect_code 97 bup $c -h 2>usage >/dev/null &&
 		bup help $c >page &&
 		grep -oE "^ +(-[^ ,]|--[a-z][a-z-]*)(, --[a-z][a-z-]*)?" usage |
