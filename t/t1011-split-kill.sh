@@ -21,8 +21,17 @@ count_objects() {
 }
 
 # Start a split in the background; $SPLIT_PID is bup itself (no wrapper).
+# The last argument is the input file: the split reads its first 120 MB
+# through a pipe that then stays open, so the split is still running,
+# blocked on its input, whenever the test kills it (no race with a fast
+# split finishing first).  $FEED_PID is the process holding the pipe.
 start_split() {
-	"$BUP_EXE" split -q "$@" >split.out 2>split.err &
+	local file=${!#}
+	rm -f feed
+	mkfifo feed || return 1
+	( head -c 120000000 "$file"; exec sleep 300 ) >feed 2>/dev/null </dev/null &
+	FEED_PID=$!
+	"$BUP_EXE" split -q "${@:1:$(($# - 1))}" <feed >split.out 2>split.err &
 	SPLIT_PID=$!
 }
 
@@ -65,6 +74,8 @@ kill_split() {
 	kill -"$sig" $SPLIT_PID
 	wait $SPLIT_PID
 	rc=$?
+	kill $FEED_PID 2>/dev/null
+	wait $FEED_PID 2>/dev/null
 	if [ $rc != "$want" ]; then
 		echo "split exited $rc after SIG$sig, wanted $want" >&2
 		cat split.err >&2
@@ -180,7 +191,6 @@ test_expect_success 'SIGTERM without max-pack-size (one big pack in progress) le
 	rm -rf one && BUP_DIR=$TRASH/one "$BUP_EXE" init 2>/dev/null &&
 	BUP_DIR=$TRASH/one start_split -n b "$DATA" &&
 	BUP_DIR=$TRASH/one wait_for_tmpdir &&
-	sleep 0.5 &&
 	kill_split TERM 143 &&
 	no_tmpdirs one &&
 	test -z "$(ls one/objects/pack)" &&
