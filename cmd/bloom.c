@@ -32,48 +32,57 @@ static const char *base_name(const char *path)
 }
 
 /* Every id of the idx (or midx) must be "maybe" in the bloom. */
-static int check_bloom(const char *dir, const char *bloompath, const char *idx)
+/* bup's add_error: the message padded to 70 columns. */
+static int note_error(const char *fmt, const char *arg)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg), fmt, arg);
+	logmsg("%-70s\n", msg);
+	return 1;
+}
+
+static int check_bloom(const struct repo *repo, const char *dir,
+		       const char *bloompath, const char *idx)
 {
 	struct bloom *b;
 	struct buf why = BUF_INIT, path = BUF_INIT;
 	int errors = 0;
 	char hex[OID_HEXSZ + 1];
+	char *rbloom = repo_rel(repo, bloompath), *ridx = repo_rel(repo, idx);
 
 	if (access(bloompath, F_OK) < 0) {
-		logmsg("bloom: %s: does not exist.\n", bloompath);
-		return 0;
+		logmsg("bloom: %s: does not exist.\n", rbloom);
+		goto out;
 	}
 	if (bloom_open(&b, bloompath, &why) < 0) {
-		error("bloom: %s is invalid: %s", bloompath, why.data);
-		buf_release(&why);
-		return 1;
+		errors += note_error("bloom: '%s' is invalid.", rbloom);
+		debug1("%s\n", why.data);
+		goto out;
 	}
 	if (!bloom_has_name(b, base_name(idx))) {
-		logmsg("bloom: %s does not contain the idx.\n", bloompath);
+		logmsg("bloom: %s does not contain the idx.\n", rbloom);
 		bloom_free(b);
-		return 0;
+		goto out;
 	}
 	if (!strchr(idx, '/'))
 		buf_addf(&path, "%s/%s", dir, idx);
 	else
 		buf_adds(&path, idx);
-	logmsg("bloom: bloom file: %s\n", bloompath);
-	logmsg("bloom:   checking %s\n", path.data);
+	logmsg("bloom: bloom file: %s\n", rbloom);
+	logmsg("bloom:   checking %s\n", ridx);
 	size_t n = strlen(path.data);
 	if (n > 5 && !strcmp(path.data + n - 5, ".midx")) {
 		struct midx *m;
 		buf_reset(&why);
 		if (midx_open(&m, path.data, &why) < 0) {
-			error("bloom: invalid index %s", why.data);
-			errors++;
+			errors += note_error("bloom: ERROR: invalid index %s", path.data);
 		} else {
 			for (uint32_t i = 0; i < m->nr; i++) {
 				struct oid o;
 				memcpy(o.hash, m->shas + 20 * (size_t)i, OID_RAWSZ);
-				if (!bloom_contains(b, &o)) {
-					error("bloom: object %s missing", oid_to_hex(&o, hex));
-					errors++;
-				}
+				if (!bloom_contains(b, &o))
+					errors += note_error("bloom: ERROR: object %s missing",
+							     oid_to_hex(&o, hex));
 			}
 			midx_free(m);
 		}
@@ -85,17 +94,19 @@ static int check_bloom(const char *dir, const char *bloompath, const char *idx)
 			for (uint32_t i = 0; i < ix->nr; i++) {
 				struct oid o;
 				memcpy(o.hash, packidx_sha(ix, i), OID_RAWSZ);
-				if (!bloom_contains(b, &o)) {
-					error("bloom: object %s missing", oid_to_hex(&o, hex));
-					errors++;
-				}
+				if (!bloom_contains(b, &o))
+					errors += note_error("bloom: ERROR: object %s missing",
+							     oid_to_hex(&o, hex));
 			}
 			packidx_free(ix);
 		}
 	}
 	bloom_free(b);
+out:
 	buf_release(&why);
 	buf_release(&path);
+	free(rbloom);
+	free(ridx);
 	return errors;
 }
 
@@ -163,7 +174,7 @@ int cmd_bloom(int argc, char **argv)
 		buf_addf(&out, "%s/bup.bloom", dir);
 	}
 	if (check)
-		errors += check_bloom(dir, out.data, check);
+		errors += check_bloom(&repo, dir, out.data, check);
 	else if (opt_count(&o, "ruin"))
 		errors += ruin_bloom(out.data) < 0;
 	else if (bloom_maintain(dir, out.data, (int)k, opt_count(&o, "force")) < 0)

@@ -19,6 +19,15 @@ static void list_ids(const char *name, const uint8_t *shas, size_t nr,
 {
 	char hex[OID_HEXSZ + 1];
 	size_t flen = strlen(find);
+	if (flen == OID_HEXSZ) {
+		/* a whole id is looked up, as bup does: printed once */
+		for (size_t i = 0; i < nr; i++, shas += stride)
+			if (!strcmp(oid_to_hex((const struct oid *)shas, hex), find)) {
+				printf("%s %s\n", name, hex);
+				return;
+			}
+		return;
+	}
 	for (size_t i = 0; i < nr; i++, shas += stride) {
 		oid_to_hex((const struct oid *)shas, hex);
 		if (!strncmp(hex, find, flen))
@@ -79,7 +88,7 @@ int cmd_list_idx(int argc, char **argv)
 	buf_release(&why);
 	opt_release(&o);
 	if (errors) {
-		logmsg("WARNING: %d errors encountered.\n", errors);
+		logmsg("WARNING: %d errors encountered while saving.\n", errors);
 		return EXIT_ERRORS;
 	}
 	return EXIT_OK;

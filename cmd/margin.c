@@ -105,7 +105,8 @@ int cmd_margin(int argc, char **argv)
 		printf("%d\n", l.longmatch);
 		fflush(stdout);
 		logmsg("%d matching prefix bits\n", l.longmatch);
-		double doublings = log2((double)n);
+		/* bup's math.log(n, 2), which is log(n) / log(2), not log2(n) */
+		double doublings = log((double)n) / log(2.0);
 		double bpd = l.longmatch / doublings;
 		logmsg("%.2f bits per doubling\n", bpd);
 		int remain = 160 - l.longmatch;

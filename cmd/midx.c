@@ -23,18 +23,28 @@ static const char midx_usage[] =
 "d,dir=     directory containing idx/midx files\n";
 
 /* Every id of every idx it names is in the midx, and the ids are sorted. */
-static int check_midx(const char *path)
+/* bup's add_error: the message padded to 70 columns. */
+static void note_error(const char *msg)
 {
+	logmsg("%-70s\n", msg);
+}
+
+static int check_midx(const struct repo *repo, const char *path)
+{
+	char *nice = repo_rel(repo, path);
+	char msg[1024];
 	struct midx *m;
 	struct buf why = BUF_INIT;
 	int errors = 0;
 	char dir[4096], hex[OID_HEXSZ + 1];
 	const char *slash = strrchr(path, '/');
 
-	logmsg("Checking %s.\n", path);
+	logmsg("Checking %s.\n", nice);
 	if (midx_open(&m, path, &why) < 0) {
-		error("%s", why.data);
+		snprintf(msg, sizeof(msg), "%s: %s", nice, why.data);
+		note_error(msg);
 		buf_release(&why);
+		free(nice);
 		return 1;
 	}
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
@@ -52,8 +62,11 @@ static int check_midx(const char *path)
 			struct oid o;
 			memcpy(o.hash, packidx_sha(ix, i), OID_RAWSZ);
 			if (midx_find(m, &o) < 0) {
-				error("%s: %s: %s missing from midx", path,
-				      m->names[n], oid_to_hex(&o, hex));
+				char *sub = repo_rel(repo, m->names[n]);
+				snprintf(msg, sizeof(msg), "%s: %s: %s missing from midx",
+					 nice, sub, oid_to_hex(&o, hex));
+				note_error(msg);
+				free(sub);
 				errors++;
 			}
 		}
@@ -63,12 +76,15 @@ static int check_midx(const char *path)
 	for (uint32_t i = 1; i < m->nr; i++)
 		if (memcmp(m->shas + 20 * (size_t)(i - 1), m->shas + 20 * (size_t)i,
 			   OID_RAWSZ) > 0) {
-			error("%s: ordering error at entry %u", path, i);
+			snprintf(msg, sizeof(msg), "%s: ordering error at entry %u",
+				 nice, i);
+			note_error(msg);
 			errors++;
 			break;
 		}
 	midx_free(m);
 	buf_release(&why);
+	free(nice);
 	return errors;
 }
 
@@ -105,7 +121,7 @@ int cmd_midx(int argc, char **argv)
 		else if (list_dir_suffix(dir, ".midx", &names) < 0)
 			die_errno("cannot read '%s'", dir);
 		for (size_t i = 0; i < names.nr; i++)
-			errors += check_midx(names.items[i]);
+			errors += check_midx(&repo, names.items[i]);
 		strlist_clear(&names);
 		if (!errors)
 			logmsg("All tests passed.\n");
@@ -120,8 +136,9 @@ int cmd_midx(int argc, char **argv)
 		buf_release(&written);
 	} else if (auto_mode || force) {
 		debug1("midx: scanning %s\n", dir);
+		/* bup 0.33 never passes -p on in this mode: nothing printed */
 		if (midx_maintain(dir, output, auto_mode, force, (int)max_files,
-				  print) < 0)
+				  0) < 0)
 			errors++;
 	} else {
 		opt_fatal(&o, "you must use -f or -a or provide input filenames");

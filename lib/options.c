@@ -90,6 +90,43 @@ static int tty_width(void)
 	return 70;
 }
 
+static int is_letter(int c)
+{
+	return isalpha(c) || c == '_';
+}
+
+/*
+ * Length of the next chunk of `p` as Python's textwrap splits text: a run
+ * of whitespace, or a word, cut after a hyphen inside a word (two
+ * letters or letter-hyphen-letter before it, a letter and another letter
+ * after it, maybe with one hyphen between), as in "auto-|generated".
+ */
+static size_t next_chunk(const char *p, int *space)
+{
+	size_t n = 0;
+	*space = isspace((unsigned char)*p) ? 1 : 0;
+	if (*space) {
+		while (p[n] && isspace((unsigned char)p[n]))
+			n++;
+		return n;
+	}
+	while (p[n] && !isspace((unsigned char)p[n])) {
+		if (p[n] == '-' && n >= 2) {
+			const unsigned char *u = (const unsigned char *)p;
+			int before = (is_letter(u[n - 2]) && is_letter(u[n - 1])) ||
+				     (n >= 3 && is_letter(u[n - 3]) && u[n - 2] == '-' &&
+				      is_letter(u[n - 1]));
+			int after = is_letter(u[n + 1]) &&
+				    (is_letter(u[n + 2]) ||
+				     (u[n + 2] == '-' && is_letter(u[n + 3])));
+			if (before && after)
+				return n + 1;
+		}
+		n++;
+	}
+	return n;
+}
+
 /* Python textwrap.wrap, greedy, whitespace runs kept inside a line. */
 static void wrap(struct buf *out, const char *prefix, const char *text,
 		 int width)
@@ -100,11 +137,8 @@ static void wrap(struct buf *out, const char *prefix, const char *text,
 
 	buf_adds(&line, prefix);
 	while (*p) {
-		const char *q = p;
-		int space = !!isspace((unsigned char)*p);
-		while (*q && !!isspace((unsigned char)*q) == space)
-			q++;
-		size_t n = (size_t)(q - p);
+		int space;
+		size_t n = next_chunk(p, &space);
 		if (space) {
 			if (started)
 				buf_add(&line, p, n);
@@ -120,7 +154,7 @@ static void wrap(struct buf *out, const char *prefix, const char *text,
 			buf_add(&line, p, n);
 			started = 1;
 		}
-		p = q;
+		p += n;
 	}
 	while (line.len && line.data[line.len - 1] == ' ')
 		buf_setlen(&line, line.len - 1);

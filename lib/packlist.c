@@ -211,17 +211,12 @@ int packlist_exists(struct packlist *pl, const struct oid *oid)
 
 /* ---- every id, in sorted order (bup's idxmerge) ---- */
 
-struct run {
-	const uint8_t *cur, *end;
-	size_t stride;
-};
-
-static int run_less(const struct run *a, const struct run *b)
+static int run_less(const struct packlist_run *a, const struct packlist_run *b)
 {
 	return memcmp(a->cur, b->cur, OID_RAWSZ) < 0;
 }
 
-static void sift_down(struct run *h, size_t n, size_t i)
+static void sift_down(struct packlist_run *h, size_t n, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
@@ -231,45 +226,68 @@ static void sift_down(struct run *h, size_t n, size_t i)
 			m = r;
 		if (m == i)
 			return;
-		struct run t = h[i];
+		struct packlist_run t = h[i];
 		h[i] = h[m];
 		h[m] = t;
 		i = m;
 	}
 }
 
-int packlist_entries_foreach(const struct packlist_entry *ents, size_t nr,
-			     int (*fn)(void *ctx, const uint8_t *sha), void *ctx)
+void packlist_iter_init(struct packlist_iter *it,
+			const struct packlist_entry *ents, size_t nr)
 {
-	struct run *h;
-	size_t n = 0;
-	int r = 0;
-
-	h = xcalloc(nr ? nr : 1, sizeof(*h));
+	it->runs = xcalloc(nr ? nr : 1, sizeof(*it->runs));
+	it->nr = 0;
 	for (size_t i = 0; i < nr; i++) {
 		const struct packlist_entry *e = &ents[i];
+		struct packlist_run *r = &it->runs[it->nr];
 		if (!e->nr)
 			continue;
 		if (e->idx) {
-			h[n].stride = e->idx->version == 2 ? 20 : 24;
-			h[n].cur = packidx_sha(e->idx, 0);
+			r->stride = e->idx->version == 2 ? 20 : 24;
+			r->cur = packidx_sha(e->idx, 0);
 		} else {
-			h[n].stride = 20;
-			h[n].cur = e->midx->shas;
+			r->stride = 20;
+			r->cur = e->midx->shas;
 		}
-		h[n].end = h[n].cur + h[n].stride * e->nr;
-		n++;
+		r->end = r->cur + r->stride * e->nr;
+		it->nr++;
 	}
-	for (size_t i = n / 2; i-- > 0;)
-		sift_down(h, n, i);
-	while (n && !r) {
-		r = fn(ctx, h[0].cur);
-		h[0].cur += h[0].stride;
-		if (h[0].cur >= h[0].end)
-			h[0] = h[--n];
-		sift_down(h, n, 0);
-	}
-	free(h);
+	for (size_t i = it->nr / 2; i-- > 0;)
+		sift_down(it->runs, it->nr, i);
+}
+
+const uint8_t *packlist_iter_next(struct packlist_iter *it)
+{
+	const uint8_t *sha;
+	if (!it->nr)
+		return NULL;
+	sha = it->runs[0].cur;
+	it->runs[0].cur += it->runs[0].stride;
+	if (it->runs[0].cur >= it->runs[0].end)
+		it->runs[0] = it->runs[--it->nr];
+	sift_down(it->runs, it->nr, 0);
+	return sha;
+}
+
+void packlist_iter_release(struct packlist_iter *it)
+{
+	free(it->runs);
+	it->runs = NULL;
+	it->nr = 0;
+}
+
+int packlist_entries_foreach(const struct packlist_entry *ents, size_t nr,
+			     int (*fn)(void *ctx, const uint8_t *sha), void *ctx)
+{
+	struct packlist_iter it;
+	const uint8_t *sha;
+	int r = 0;
+
+	packlist_iter_init(&it, ents, nr);
+	while (!r && (sha = packlist_iter_next(&it)))
+		r = fn(ctx, sha);
+	packlist_iter_release(&it);
 	return r;
 }
 

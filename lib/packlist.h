@@ -65,6 +65,21 @@ int packlist_foreach_sorted(struct packlist *pl,
 /* The same over some entries only. */
 int packlist_entries_foreach(const struct packlist_entry *ents, size_t nr,
 			     int (*fn)(void *ctx, const uint8_t *sha), void *ctx);
+/* A merge over entries: every id in sorted order, duplicates included. */
+struct packlist_run {
+	const uint8_t *cur, *end;
+	size_t stride;
+};
+struct packlist_iter {
+	struct packlist_run *runs;	/* a heap */
+	size_t nr;
+};
+void packlist_iter_init(struct packlist_iter *it,
+			const struct packlist_entry *ents, size_t nr);
+/* The next id (20 bytes, in the mapped files), or NULL at the end. */
+const uint8_t *packlist_iter_next(struct packlist_iter *it);
+void packlist_iter_release(struct packlist_iter *it);
+
 /* Total entries over the loaded midx and idx files. */
 uint64_t packlist_total(struct packlist *pl);
 

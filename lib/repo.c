@@ -186,3 +186,47 @@ int valid_save_name(const char *name)
 	}
 	return 1;
 }
+
+/* bup's shorten_hash: a 40-character hex-ish run becomes its first 7 and '*'. */
+static void shorten_hashes(struct buf *b)
+{
+	struct buf out = BUF_INIT;
+	size_t i = 0;
+	while (i < b->len) {
+		size_t j = i;
+		while (j < b->len && ((b->data[j] >= '0' && b->data[j] <= '9') ||
+				      (b->data[j] >= 'a' && b->data[j] <= 'z')))
+			j++;
+		if (j - i == OID_HEXSZ) {
+			buf_add(&out, b->data + i, 7);
+			buf_addch(&out, '*');
+		} else {
+			buf_add(&out, b->data + i, j - i);
+		}
+		if (j < b->len)
+			buf_addch(&out, b->data[j++]);
+		i = j;
+	}
+	buf_release(b);
+	*b = out;
+}
+
+char *repo_rel(const struct repo *r, const char *path)
+{
+	struct buf b = BUF_INIT;
+	char *full = realpath(path, NULL), *top = realpath(r->path, NULL);
+	const char *p = full ? full : path;
+	size_t n = top ? strlen(top) : 0;
+
+	if (top && !strncmp(p, top, n) && p[n] == '/')
+		p += n + 1;
+	else
+		p = path;
+	if (!strncmp(p, "index-cache/", 12))
+		p += 12;
+	buf_adds(&b, p);
+	shorten_hashes(&b);
+	free(full);
+	free(top);
+	return buf_detach(&b, NULL);
+}

@@ -59,6 +59,12 @@ void repo_global_init(void);
 
 
 
+/*
+ * How bup names a repository file in messages (repo_rel): relative to
+ * the repository, with 40-digit hashes shortened to 7 and '*'.
+ */
+char *repo_rel(const struct repo *r, const char *path);
+
 /* bup's valid_save_name: a branch name a save may use. */
 int valid_save_name(const char *name);
 
