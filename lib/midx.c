@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,212 @@ static void stable_sort(struct cursor **c, size_t n,
 	}
 }
 
+struct merge_out {
+	int bits;
+	uint64_t total;
+	uint8_t *fan, *sha, *which;
+};
+
+static uint32_t cursor_which(const struct cursor *c)
+{
+	return c->which ? get_be32(c->which) + c->name_base : c->name_base;
+}
+
+/* bup's merge_into, step by step (the cursors are not changed). */
+static void merge_like_bup(const struct cursor *in, struct cursor **order,
+			   size_t nin, struct merge_out *mo)
+{
+	struct cursor *cs = xcalloc(nin ? nin : 1, sizeof(*cs));
+	size_t live = 0, fan_n = (size_t)1 << mo->bits;
+	uint32_t count = 0, prefix = 0;
+	ptrdiff_t last;
+
+	memcpy(cs, in, nin * sizeof(*cs));
+	/* empty inputs have nothing to take: leave them out */
+	for (size_t i = 0; i < nin; i++)
+		if (cs[i].cur < cs[i].end)
+			order[live++] = &cs[i];
+	stable_sort(order, live, first_sha_desc);
+	last = (ptrdiff_t)live - 1;
+	while (last >= 0) {
+		struct cursor *c = order[last];
+		uint32_t p = midx_prefix(c->cur, mo->bits);
+		while (prefix < p)
+			put_be32(mo->fan + 4 * prefix++, count);
+		memcpy(mo->sha + 20 * (size_t)count, c->cur, 20);
+		put_be32(mo->which + 4 * (size_t)count, cursor_which(c));
+		c->cur += c->stride;
+		if (c->which)
+			c->which += 4;
+		fix_order(order, &last);
+		count++;
+	}
+	while (prefix < fan_n)
+		put_be32(mo->fan + 4 * prefix++, count);
+	free(cs);
+}
+
+struct bucket_ent {
+	uint64_t key;		/* the id's first 8 bytes, big-endian */
+	uint8_t sha[OID_RAWSZ];
+	uint32_t which;
+};
+
+static inline uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static int ent_less(const struct bucket_ent *a, const struct bucket_ent *b)
+{
+	if (a->key != b->key)
+		return a->key < b->key;
+	return memcmp(a->sha, b->sha, OID_RAWSZ) < 0;
+}
+
+struct bucket_job {
+	const struct cursor *in;
+	size_t nin;
+	const struct merge_out *mo;
+	const uint32_t *start;	/* first output index of each bucket */
+	uint32_t first, last;	/* buckets [first, last) */
+	int dups;
+};
+
+/* Index of the first entry of `c` whose prefix is at least `b`. */
+static size_t first_at(const struct cursor *c, int bits, uint32_t b)
+{
+	size_t lo = 0, hi = (size_t)(c->end - c->cur) / c->stride;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (midx_prefix(c->cur + mid * c->stride, bits) < b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Fill buckets [first, last): scatter every input's ids into their
+ * buckets' places in the output (reading each input in order), then
+ * sort each bucket (a counting pass on the next 8 bits, then insertion).
+ */
+static void *fill_buckets(void *arg)
+{
+	struct bucket_job *j = arg;
+	const struct merge_out *mo = j->mo;
+	const int shift = 64 - mo->bits - 8;
+	size_t nb = j->last - j->first;
+	uint32_t *fill = xmalloc((nb ? nb : 1) * sizeof(*fill));
+	struct bucket_ent *ents = NULL, *sorted = NULL;
+	size_t alloc = 0, alloc2 = 0;
+
+	memcpy(fill, j->start + j->first, nb * sizeof(*fill));
+	for (size_t i = 0; i < j->nin; i++) {
+		const struct cursor *c = &j->in[i];
+		size_t lo = first_at(c, mo->bits, j->first);
+		size_t hi = j->last == (uint32_t)1 << mo->bits ?
+			    (size_t)(c->end - c->cur) / c->stride :
+			    first_at(c, mo->bits, j->last);
+		const uint8_t *p = c->cur + lo * c->stride;
+		for (size_t k = lo; k < hi; k++, p += c->stride) {
+			uint32_t at = fill[midx_prefix(p, mo->bits) - j->first]++;
+			memcpy(mo->sha + 20 * (size_t)at, p, 20);
+			put_be32(mo->which + 4 * (size_t)at,
+				 c->which ? get_be32(c->which + 4 * k) + c->name_base :
+					    c->name_base);
+		}
+	}
+	for (uint32_t b = j->first; b < j->last; b++) {
+		size_t n = j->start[b + 1] - j->start[b], bin[257];
+		uint8_t *osha = mo->sha + 20 * (size_t)j->start[b];
+		uint8_t *owhich = mo->which + 4 * (size_t)j->start[b];
+		if (n < 2)
+			continue;
+		ALLOC_GROW(ents, n, alloc);
+		ALLOC_GROW(sorted, n, alloc2);
+		memset(bin, 0, sizeof(bin));
+		for (size_t k = 0; k < n; k++) {
+			memcpy(ents[k].sha, osha + 20 * k, 20);
+			ents[k].key = get_be64(ents[k].sha);
+			ents[k].which = get_be32(owhich + 4 * k);
+			bin[((ents[k].key >> shift) & 0xff) + 1]++;
+		}
+		for (int k = 0; k < 256; k++)
+			bin[k + 1] += bin[k];
+		for (size_t k = 0; k < n; k++)
+			sorted[bin[(ents[k].key >> shift) & 0xff]++] = ents[k];
+		for (size_t k = 1; k < n; k++) {
+			struct bucket_ent x = sorted[k];
+			size_t m = k;
+			while (m > 0 && ent_less(&x, &sorted[m - 1])) {
+				sorted[m] = sorted[m - 1];
+				m--;
+			}
+			sorted[m] = x;
+		}
+		for (size_t k = 0; k < n; k++) {
+			if (k && !memcmp(sorted[k].sha, sorted[k - 1].sha, OID_RAWSZ))
+				j->dups = 1;
+			memcpy(osha + 20 * k, sorted[k].sha, 20);
+			put_be32(owhich + 4 * k, sorted[k].which);
+		}
+	}
+	free(fill);
+	free(ents);
+	free(sorted);
+	return NULL;
+}
+
+/*
+ * The fast merge, on two threads.  Returns 0 (and the caller falls back
+ * to bup's merge) if some id occurs more than once: only then does the
+ * order depend on bup's algorithm.
+ */
+static int merge_bucketed(const struct cursor *in, size_t nin,
+			  struct merge_out *mo)
+{
+	size_t fan_n = (size_t)1 << mo->bits;
+	uint32_t *start = xcalloc(fan_n + 1, sizeof(*start));
+	struct bucket_job jobs[2];
+	pthread_t th;
+	int dups, two = mo->total > 100000 && fan_n >= 2;
+
+	if (mo->bits > 24) {
+		free(start);
+		return 0;
+	}
+	/* bucket sizes, then the fanout table */
+	for (size_t i = 0; i < nin; i++)
+		for (const uint8_t *p = in[i].cur; p < in[i].end; p += in[i].stride)
+			start[midx_prefix(p, mo->bits) + 1]++;
+	for (size_t b = 0; b < fan_n; b++) {
+		start[b + 1] += start[b];
+		put_be32(mo->fan + 4 * b, start[b + 1]);
+	}
+	for (int t = 0; t < 2; t++) {
+		jobs[t].in = in;
+		jobs[t].nin = nin;
+		jobs[t].mo = mo;
+		jobs[t].start = start;
+		jobs[t].dups = 0;
+	}
+	jobs[0].first = 0;
+	jobs[0].last = two ? (uint32_t)(fan_n / 2) : (uint32_t)fan_n;
+	jobs[1].first = jobs[0].last;
+	jobs[1].last = (uint32_t)fan_n;
+	if (two && pthread_create(&th, NULL, fill_buckets, &jobs[1]) != 0)
+		two = 0, jobs[0].last = (uint32_t)fan_n;
+	fill_buckets(&jobs[0]);
+	if (two)
+		pthread_join(th, NULL);
+	/* equal ids have equal prefixes: a repeat is always in one bucket */
+	dups = jobs[0].dups || jobs[1].dups;
+	free(start);
+	return !dups;
+}
+
 int midx_merge(const char *dir, const char *outpath, char *const *inputs,
 	       size_t nr, int auto_mode, int force, struct buf *written,
 	       uint64_t *total_out)
@@ -298,8 +505,6 @@ int midx_merge(const char *dir, const char *outpath, char *const *inputs,
 	uint64_t total = 0;
 	size_t nin = 0;
 	int ret = -1, bits;
-	ptrdiff_t last;
-
 	for (size_t i = 0; i < nr; i++) {
 		const char *name = inputs[i];
 		size_t n = strlen(name);
@@ -372,58 +577,51 @@ int midx_merge(const char *dir, const char *outpath, char *const *inputs,
 	/* the table, built in memory, then written in one go */
 	size_t fan_n = (size_t)1 << bits;
 	size_t size = MIDX_HEADER + 4 * fan_n + 24 * (size_t)total;
-	uint8_t *map = xmalloc(size);
-	uint8_t *fan = map + MIDX_HEADER, *sha = fan + 4 * fan_n;
-	uint8_t *which = sha + 20 * (size_t)total;
-	uint32_t count = 0, prefix = 0;
+	struct buf namelist = BUF_INIT;
+	struct merge_out mo;
+	uint8_t *map;
 
+	size_t maplen;
+
+	for (size_t i = 0; i < names.nr; i++) {
+		if (i)
+			buf_addch(&namelist, 0);
+		buf_adds(&namelist, names.items[i]);
+	}
+	maplen = size + namelist.len;
+	/* Built in memory (populated up front: one fault per page costs
+	 * more than the merge), then written with the names in one go. */
+	map = mmap(NULL, maplen, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (map == MAP_FAILED)
+		die("out of memory building '%s'", out.data);
 	memcpy(map, "MIDX", 4);
 	put_be32(map + 4, MIDX_VERSION);
 	put_be32(map + 8, (uint32_t)bits);
-	/* bup does not drop empty inputs; neither do we, but they sort last
-	 * to take, so treat them as exhausted from the start */
-	size_t live = 0;
-	for (size_t i = 0; i < nin; i++)
-		if (cs[i].cur < cs[i].end)
-			order[live++] = &cs[i];
-	stable_sort(order, live, first_sha_desc);
-	last = (ptrdiff_t)live - 1;
-	while (last >= 0) {
-		struct cursor *c = order[last];
-		uint32_t p = midx_prefix(c->cur, bits);
-		while (prefix < p)
-			put_be32(fan + 4 * prefix++, count);
-		memcpy(sha + 20 * (size_t)count, c->cur, 20);
-		put_be32(which + 4 * (size_t)count,
-			 c->which ? get_be32(c->which) + c->name_base : c->name_base);
-		c->cur += c->stride;
-		if (c->which)
-			c->which += 4;
-		fix_order(order, &last);
-		count++;
-	}
-	while (prefix < fan_n)
-		put_be32(fan + 4 * prefix++, count);
-
+	memcpy(map + size, namelist.data, namelist.len);
+	buf_release(&namelist);
+	mo.bits = bits;
+	mo.fan = map + MIDX_HEADER;
+	mo.sha = mo.fan + 4 * fan_n;
+	mo.which = mo.sha + 20 * (size_t)total;
+	mo.total = total;
+	/* Without repeated ids the order is simply sorted order, which the
+	 * bucketed merge makes fast; with repeats, bup's exact order. */
+	if (!merge_bucketed(cs, nin, &mo))
+		merge_like_bup(cs, order, nin, &mo);
 	unlink(out.data);
 	if (atomic_file_open(&af, out.data) < 0) {
 		error_errno("cannot create a temporary file for '%s'", out.data);
-		free(map);
+		munmap(map, maplen);
 		goto done;
 	}
-	int werr = write_in_full(af.fd, map, size);
-	for (size_t i = 0; !werr && i < names.nr; i++) {
-		if (i)
-			werr = write_in_full(af.fd, "", 1);
-		if (!werr)
-			werr = write_in_full(af.fd, names.items[i], strlen(names.items[i]));
-	}
-	free(map);
-	if (werr) {
+	if (write_in_full(af.fd, map, maplen) < 0) {
 		error_errno("cannot write '%s'", af.tmp.data);
 		atomic_file_abort(&af);
+		munmap(map, maplen);
 		goto done;
 	}
+	munmap(map, maplen);
 	if (atomic_file_commit(&af) < 0) {
 		error_errno("cannot write '%s'", out.data);
 		goto done;
