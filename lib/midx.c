@@ -372,73 +372,85 @@ static size_t first_at(const struct cursor *c, int bits, uint32_t b)
 	return lo;
 }
 
+#define BUCKETS_PER_PASS 256
+
 /*
- * Fill buckets [first, last): scatter every input's ids into their
- * buckets' places in the output (reading each input in order), then
- * sort each bucket (a counting pass on the next 8 bits, then insertion).
+ * Fill buckets [first, last), a few hundred at a time so the working set
+ * stays in cache: take from every input (each read in order) the ids of
+ * those buckets, scatter them into their buckets in a local array, sort
+ * each bucket (a counting pass on the next 8 bits, then insertion), and
+ * copy the result out in order.
  */
 static void *fill_buckets(void *arg)
 {
 	struct bucket_job *j = arg;
 	const struct merge_out *mo = j->mo;
 	const int shift = 64 - mo->bits - 8;
-	size_t nb = j->last - j->first;
-	uint32_t *fill = xmalloc((nb ? nb : 1) * sizeof(*fill));
+	size_t *pos = xcalloc(j->nin ? j->nin : 1, sizeof(*pos));
+	uint32_t fill[BUCKETS_PER_PASS + 1];
 	struct bucket_ent *ents = NULL, *sorted = NULL;
 	size_t alloc = 0, alloc2 = 0;
 
-	memcpy(fill, j->start + j->first, nb * sizeof(*fill));
-	for (size_t i = 0; i < j->nin; i++) {
-		const struct cursor *c = &j->in[i];
-		size_t lo = first_at(c, mo->bits, j->first);
-		size_t hi = j->last == (uint32_t)1 << mo->bits ?
-			    (size_t)(c->end - c->cur) / c->stride :
-			    first_at(c, mo->bits, j->last);
-		const uint8_t *p = c->cur + lo * c->stride;
-		for (size_t k = lo; k < hi; k++, p += c->stride) {
-			uint32_t at = fill[midx_prefix(p, mo->bits) - j->first]++;
-			memcpy(mo->sha + 20 * (size_t)at, p, 20);
-			put_be32(mo->which + 4 * (size_t)at,
-				 c->which ? get_be32(c->which + 4 * k) + c->name_base :
-					    c->name_base);
-		}
-	}
-	for (uint32_t b = j->first; b < j->last; b++) {
-		size_t n = j->start[b + 1] - j->start[b], bin[257];
-		uint8_t *osha = mo->sha + 20 * (size_t)j->start[b];
-		uint8_t *owhich = mo->which + 4 * (size_t)j->start[b];
-		if (n < 2)
-			continue;
-		ALLOC_GROW(ents, n, alloc);
-		ALLOC_GROW(sorted, n, alloc2);
-		memset(bin, 0, sizeof(bin));
-		for (size_t k = 0; k < n; k++) {
-			memcpy(ents[k].sha, osha + 20 * k, 20);
-			ents[k].key = get_be64(ents[k].sha);
-			ents[k].which = get_be32(owhich + 4 * k);
-			bin[((ents[k].key >> shift) & 0xff) + 1]++;
-		}
-		for (int k = 0; k < 256; k++)
-			bin[k + 1] += bin[k];
-		for (size_t k = 0; k < n; k++)
-			sorted[bin[(ents[k].key >> shift) & 0xff]++] = ents[k];
-		for (size_t k = 1; k < n; k++) {
-			struct bucket_ent x = sorted[k];
-			size_t m = k;
-			while (m > 0 && ent_less(&x, &sorted[m - 1])) {
-				sorted[m] = sorted[m - 1];
-				m--;
+	for (size_t i = 0; i < j->nin; i++)
+		pos[i] = first_at(&j->in[i], mo->bits, j->first);
+	for (uint32_t cb = j->first; cb < j->last; cb += BUCKETS_PER_PASS) {
+		uint32_t ce = j->last - cb > BUCKETS_PER_PASS ?
+			      cb + BUCKETS_PER_PASS : j->last;
+		uint32_t base = j->start[cb];
+		size_t n = j->start[ce] - base;
+
+		ALLOC_GROW(ents, n + 1, alloc);
+		ALLOC_GROW(sorted, n + 1, alloc2);
+		for (uint32_t b = cb; b < ce; b++)
+			fill[b - cb] = j->start[b] - base;
+		for (size_t i = 0; i < j->nin; i++) {
+			const struct cursor *c = &j->in[i];
+			size_t cnt = (size_t)(c->end - c->cur) / c->stride;
+			for (; pos[i] < cnt; pos[i]++) {
+				const uint8_t *p = c->cur + pos[i] * c->stride;
+				uint32_t b = midx_prefix(p, mo->bits);
+				if (b >= ce)
+					break;
+				struct bucket_ent *e = &ents[fill[b - cb]++];
+				memcpy(e->sha, p, 20);
+				e->key = get_be64(p);
+				e->which = c->which ?
+					get_be32(c->which + 4 * pos[i]) + c->name_base :
+					c->name_base;
 			}
-			sorted[m] = x;
 		}
+		for (uint32_t b = cb; b < ce; b++) {
+			struct bucket_ent *be = ents + (j->start[b] - base);
+			struct bucket_ent *bs = sorted + (j->start[b] - base);
+			size_t bn = j->start[b + 1] - j->start[b], bin[257];
+			memset(bin, 0, sizeof(bin));
+			for (size_t k = 0; k < bn; k++)
+				bin[((be[k].key >> shift) & 0xff) + 1]++;
+			for (int k = 0; k < 256; k++)
+				bin[k + 1] += bin[k];
+			for (size_t k = 0; k < bn; k++)
+				bs[bin[(be[k].key >> shift) & 0xff]++] = be[k];
+			for (size_t k = 1; k < bn; k++) {
+				struct bucket_ent x = bs[k];
+				size_t m = k;
+				while (m > 0 && ent_less(&x, &bs[m - 1])) {
+					bs[m] = bs[m - 1];
+					m--;
+				}
+				bs[m] = x;
+			}
+			for (size_t k = 1; k < bn; k++)
+				if (!memcmp(bs[k].sha, bs[k - 1].sha, OID_RAWSZ))
+					j->dups = 1;
+		}
+		uint8_t *osha = mo->sha + 20 * (size_t)base;
+		uint8_t *owhich = mo->which + 4 * (size_t)base;
 		for (size_t k = 0; k < n; k++) {
-			if (k && !memcmp(sorted[k].sha, sorted[k - 1].sha, OID_RAWSZ))
-				j->dups = 1;
 			memcpy(osha + 20 * k, sorted[k].sha, 20);
 			put_be32(owhich + 4 * k, sorted[k].which);
 		}
 	}
-	free(fill);
+	free(pos);
 	free(ents);
 	free(sorted);
 	return NULL;
