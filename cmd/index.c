@@ -407,7 +407,8 @@ int cmd_index(int argc, char **argv)
 		for (int i = 0; i < o.nr_args; i++) {
 			struct strlist r1 = STRLIST_INIT, s1 = STRLIST_INIT;
 			int dummy = 0;
-			reduce_paths(&o.args[i], 1, &r1, &s1, &dummy);
+			reduce_paths_caller(&o.args[i], 1, &r1, &s1, &dummy,
+					    "unique_resolved_paths");
 			nr_errors += dummy;
 			for (size_t j = 0; j < r1.nr; j++)
 				if (!strlist_has(&xexcept, r1.items[j]))

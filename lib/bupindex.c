@@ -806,7 +806,7 @@ static char *slashappend_or_error(const char *p, int *errors, const char *caller
 	struct stat st;
 	char *rp = resolve_parent(p);
 	if (lstat(rp, &st) < 0) {
-		logmsg("%s: [Errno %d] %s: '%s'\n", caller, errno, strerror(errno), rp);
+		logmsg("%s: [Errno %d] %s: b'%s'\n", caller, errno, strerror(errno), rp);
 		free(rp);
 		(*errors)++;
 		return NULL;
@@ -834,6 +834,12 @@ static int cmp_pair(const void *x, const void *y)
 void reduce_paths(char **paths, int n, struct strlist *rps,
 		  struct strlist *shown, int *errors)
 {
+	reduce_paths_caller(paths, n, rps, shown, errors, "reduce_paths");
+}
+
+void reduce_paths_caller(char **paths, int n, struct strlist *rps,
+			 struct strlist *shown, int *errors, const char *caller)
+{
 	struct rp_pair *x = xcalloc(n ? n : 1, sizeof(*x));
 	int nx = 0;
 	const char *prev = NULL;
@@ -841,7 +847,7 @@ void reduce_paths(char **paths, int n, struct strlist *rps,
 	int nk = 0;
 
 	for (int i = 0; i < n; i++) {
-		char *rp = slashappend_or_error(paths[i], errors, "reduce_paths");
+		char *rp = slashappend_or_error(paths[i], errors, caller);
 		size_t pl = strlen(paths[i]);
 		if (!rp)
 			continue;

@@ -194,5 +194,8 @@ void bupindex_merge(struct bupindex *a, struct bupindex *b,
  */
 void reduce_paths(char **paths, int n, struct strlist *rps,
 		  struct strlist *shown, int *errors);
+/* The same, naming `caller` in error messages as bup does. */
+void reduce_paths_caller(char **paths, int n, struct strlist *rps,
+			 struct strlist *shown, int *errors, const char *caller);
 
 #endif
