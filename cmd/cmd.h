@@ -6,7 +6,9 @@
 #define BUP_CMD_H
 
 int cmd_bloom(int argc, char **argv);
+int cmd_drecurse(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_list_idx(int argc, char **argv);

@@ -21,6 +21,7 @@ struct opt_def {
 	int count;		/* times given; 0 after --no- */
 	int given;
 	const char *value;	/* last value, points into argv */
+	struct strlist values;	/* every value given, in order */
 };
 
 static void parse_spec(struct options *o, const char *spec)
@@ -72,6 +73,7 @@ void opt_release(struct options *o)
 		for (int j = 0; j < o->defs[i].nr_names; j++)
 			free(o->defs[i].names[j]);
 		free(o->defs[i].dflt);
+		strlist_clear(&o->defs[i].values);
 	}
 	free(o->defs);
 	free(o->args);
@@ -299,10 +301,13 @@ static void set_value(struct options *o, struct opt_def *d, const char *v,
 	if (negate) {
 		d->count = 0;
 		d->value = NULL;
+		strlist_clear(&d->values);
 		return;
 	}
 	d->count++;
 	d->value = v;
+	if (v)
+		strlist_add(&d->values, v);
 }
 
 /* Match a long option as getopt does: exact, or a unique prefix. */
@@ -478,6 +483,14 @@ const char *opt_str(const struct options *o, const char *name)
 	if (d->given)
 		return d->value;
 	return d->dflt;
+}
+
+const struct strlist *opt_values(const struct options *o, const char *name)
+{
+	const struct opt_def *d = find_def(o, name);
+	if (!d)
+		BUG("no option '%s' in optspec", name);
+	return &d->values;
 }
 
 int parse_num(const char *s, int64_t *out)

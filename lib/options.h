@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strlist.h"
+
 struct opt_def;
 
 /* One option occurrence, in command-line order (for options whose
@@ -61,6 +63,8 @@ const char *opt_str(const struct options *o, const char *name);
 int opt_given(const struct options *o, const char *name);
 /* bup's parse_num: "12", "1.5k", "3G" (powers of 1024); -1 if absent. */
 int64_t opt_size(const struct options *o, const char *name);
+/* Every value given for a repeatable option, in order (--no-NAME clears). */
+const struct strlist *opt_values(const struct options *o, const char *name);
 /* A plain integer; `dflt` if absent. */
 long opt_int(const struct options *o, const char *name, long dflt);
 

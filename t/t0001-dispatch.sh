@@ -6,7 +6,7 @@ test_description='the dispatcher: exit codes, usage, help pages, -d, external co
 bup() { timeout 10 "$BUP_EXE" "$@"; }
 oracle_bup() { timeout 10 "$ORACLE_BUP" "$@"; }
 
-COMMANDS="help init join random split tag version xstat"
+COMMANDS="bloom drecurse help index init join list-idx margin memtest midx random split tag version xstat"
 # meta is checked like the others, except "-x", which is one of its options
 PAGE_COMMANDS="$COMMANDS meta"
 
@@ -62,8 +62,10 @@ test_expect_success 'bad option for a subcommand: exit 97, usage and error on st
 
 test_expect_success ORACLE 'bad option: every command prints what bup 0.33 prints, exit 97' '
 	for c in $COMMANDS; do
-		test_expect_code 97 oracle_bup $c -x >oout 2>expect &&
-		test_expect_code 97 bup $c -x >out 2>actual &&
+		# -x is --xdev for index and drecurse
+		case $c in index|drecurse) x=-Z ;; *) x=-x ;; esac
+		test_expect_code 97 oracle_bup $c $x >oout 2>expect &&
+		test_expect_code 97 bup $c $x >out 2>actual &&
 		test ! -s out &&
 		test_cmp expect actual || { echo "command $c differs" >&2; exit 1; }
 	done
