@@ -25,12 +25,6 @@ static const char bloom_usage[] =
 "k,hashes=  number of hash functions to use (4 or 5) (default: auto)\n"
 "c,check=   check given *.idx or *.midx file against the bloom filter\n";
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 /* Every id of the idx (or midx) must be "maybe" in the bloom. */
 /* bup's add_error: the message padded to 70 columns. */
 static int note_error(const char *fmt, const char *arg)
@@ -59,7 +53,7 @@ static int check_bloom(const struct repo *repo, const char *dir,
 		debug1("%s\n", why.data);
 		goto out;
 	}
-	if (!bloom_has_name(b, base_name(idx))) {
+	if (!bloom_has_name(b, path_basename(idx))) {
 		logmsg("bloom: %s does not contain the idx.\n", rbloom);
 		bloom_free(b);
 		goto out;

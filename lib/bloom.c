@@ -1,4 +1,5 @@
 #include "bloom.h"
+#include "bigendian.h"
 #include "packidx.h"
 #include "strlist.h"
 #include "usage.h"
@@ -24,55 +25,20 @@ static int max_bits(int k)
 	return k == 4 ? 37 : 29;
 }
 
-static inline uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 int bloom_open(struct bloom **out, const char *path, struct buf *why)
 {
-	struct stat st;
 	struct bloom *b;
 	const uint8_t *p, *end;
-	size_t names_alloc = 0;
+	size_t names_alloc = 0, len;
 	uint32_t version;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	*out = NULL;
-	if (fd < 0) {
-		buf_addf(why, "cannot open '%s': %s", path, strerror(errno));
+	if (map_file(path, BLOOM_HEADER, "bloom filter", &p, &len, why) < 0)
 		return -1;
-	}
-	if (fstat(fd, &st) < 0 || st.st_size < BLOOM_HEADER) {
-		buf_addf(why, "'%s' is too short to be a bloom filter", path);
-		close(fd);
-		return -1;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED) {
-		buf_addf(why, "cannot mmap '%s': %s", path, strerror(errno));
-		return -1;
-	}
 	b = xcalloc(1, sizeof(*b));
 	b->path = xstrdup(path);
 	b->map = p;
-	b->map_len = (size_t)st.st_size;
+	b->map_len = len;
 	version = get_be32(p + 4);
 	if (memcmp(p, "BLOM", 4)) {
 		buf_addf(why, "'%s' is not a bloom filter (bad magic)", path);
@@ -264,7 +230,7 @@ int bloom_maintain(const char *dir, const char *outpath, int k, int force)
 		struct packidx *ix;
 		if (packidx_open(&ix, idxs.items[i]) < 0)
 			continue;
-		if (old && bloom_has_name(old, base_name(idxs.items[i]))) {
+		if (old && bloom_has_name(old, path_basename(idxs.items[i]))) {
 			strlist_add(&rest, idxs.items[i]);
 			rest_count += ix->nr;
 		} else {
@@ -327,7 +293,7 @@ int bloom_maintain(const char *dir, const char *outpath, int k, int force)
 	}
 	for (size_t i = 0; i < add.nr; i++)
 		if (add_idx(table, bits, k, add.items[i], &entries) == 0)
-			strlist_add(&names, base_name(add.items[i]));
+			strlist_add(&names, path_basename(add.items[i]));
 	ret = write_bloom(out.data, bits, k, entries, table, &names);
 done:
 	bloom_free(old);

@@ -1,4 +1,5 @@
 #include "midx.h"
+#include "bigendian.h"
 #include "packidx.h"
 #include "strlist.h"
 #include "usage.h"
@@ -18,55 +19,20 @@
 #define MIDX_VERSION 4
 #define MIDX_HEADER 12
 
-static inline uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 int midx_open(struct midx **out, const char *path, struct buf *why)
 {
-	struct stat st;
 	struct midx *m;
 	const uint8_t *p, *end;
 	uint32_t version;
-	size_t need, names_alloc = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t need, names_alloc = 0, len;
 
 	*out = NULL;
-	if (fd < 0) {
-		buf_addf(why, "cannot open '%s': %s", path, strerror(errno));
+	if (map_file(path, MIDX_HEADER, "midx", &p, &len, why) < 0)
 		return -1;
-	}
-	if (fstat(fd, &st) < 0 || st.st_size < MIDX_HEADER) {
-		buf_addf(why, "'%s' is too short to be a midx", path);
-		close(fd);
-		return -1;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED) {
-		buf_addf(why, "cannot mmap '%s': %s", path, strerror(errno));
-		return -1;
-	}
 	m = xcalloc(1, sizeof(*m));
 	m->path = xstrdup(path);
 	m->map = p;
-	m->map_len = (size_t)st.st_size;
+	m->map_len = len;
 	version = get_be32(p + 4);
 	if (memcmp(p, "MIDX", 4)) {
 		buf_addf(why, "'%s' is not a midx (bad magic)", path);
@@ -337,11 +303,6 @@ struct bucket_ent {
 	uint32_t which;
 };
 
-static inline uint64_t get_be64(const uint8_t *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
 static int ent_less(const struct bucket_ent *a, const struct bucket_ent *b)
 {
 	if (a->key != b->key)
@@ -528,7 +489,7 @@ int midx_merge(const char *dir, const char *outpath, char *const *inputs,
 			c->cur = packidx_sha(in[nin].idx, 0);
 			c->end = c->cur + c->stride * in[nin].idx->nr;
 			c->name_base = (uint32_t)names.nr;
-			strlist_add(&names, base_name(name));
+			strlist_add(&names, path_basename(name));
 			total += in[nin].idx->nr;
 		} else {
 			struct buf missing = BUF_INIT;

@@ -1,4 +1,5 @@
 #include "packidx.h"
+#include "bigendian.h"
 #include "buf.h"
 #include "usage.h"
 #include "xio.h"
@@ -11,48 +12,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static inline uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 int packidx_load(struct packidx **out, const char *path, struct buf *why)
 {
-	struct stat st;
 	struct packidx *idx;
 	const uint8_t *m;
-	size_t min;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t min, len;
 
 	*out = NULL;
-	if (fd < 0)
-		return buf_addf(why, "cannot open '%s': %s", path, strerror(errno)), -1;
-	if (fstat(fd, &st) < 0) {
-		buf_addf(why, "cannot stat '%s': %s", path, strerror(errno));
-		close(fd);
+	if (map_file(path, 8 + 1024 + 40, "pack index", &m, &len, why) < 0)
 		return -1;
-	}
-	if (st.st_size < 8 + 1024 + 40) {
-		close(fd);
-		return buf_addf(why, "'%s' is too short to be a pack index", path), -1;
-	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return buf_addf(why, "cannot mmap '%s': %s", path, strerror(errno)), -1;
 	idx = xcalloc(1, sizeof(*idx));
 	idx->path = xstrdup(path);
 	idx->map = m;
-	idx->map_len = (size_t)st.st_size;
+	idx->map_len = len;
 	if (!memcmp(m, "\377tOc", 4)) {
 		uint32_t version = get_be32(m + 4);
 		if (version != 2) {

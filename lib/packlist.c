@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "strlist.h"
 #include "usage.h"
+#include "xio.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -64,12 +65,6 @@ static void add_entry(struct packlist *pl, struct packidx *idx, struct midx *m)
 	pl->nr++;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 int packlist_refresh(struct packlist *pl)
 {
 	struct strlist files = STRLIST_INIT, covered = STRLIST_INIT;
@@ -129,7 +124,7 @@ int packlist_refresh(struct packlist *pl)
 		warning_errno("cannot read '%s'", pl->dir);
 	for (size_t i = 0; i < files.nr; i++) {
 		struct packidx *idx;
-		if (strlist_has(&covered, base_name(files.items[i])))
+		if (strlist_has(&covered, path_basename(files.items[i])))
 			continue;
 		if (packidx_open(&idx, files.items[i]) < 0)
 			continue;

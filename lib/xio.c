@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,6 +144,44 @@ int mkdir_p(const char *path, int mode)
 	}
 	buf_release(&b);
 	return 0;
+}
+
+int map_file(const char *path, size_t min, const char *what,
+	     const uint8_t **map, size_t *len, struct buf *why)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		buf_addf(why, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		buf_addf(why, "cannot stat '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if ((size_t)st.st_size < min || !st.st_size) {
+		buf_addf(why, "'%s' is too short to be a %s", path, what);
+		close(fd);
+		return -1;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		buf_addf(why, "cannot mmap '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	*map = p;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+const char *path_basename(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
 }
 
 void remove_tree(const char *path)

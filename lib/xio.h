@@ -9,6 +9,7 @@
 #define BUP_XIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -23,6 +24,15 @@ int read_file(const char *path, struct buf *out);
 int fsync_dir(const char *dir);
 /* mkdir -p; 0 or -1 with errno. */
 int mkdir_p(const char *path, int mode);
+/*
+ * Map a whole file read-only.  `what` names the format for the message
+ * when the file is shorter than `min` ("'%s' is too short to be a
+ * <what>").  0, or -1 with the reason naming the path in `why`.
+ */
+int map_file(const char *path, size_t min, const char *what,
+	     const uint8_t **map, size_t *len, struct buf *why);
+/* The last component of a path (after the last '/'); no copy. */
+const char *path_basename(const char *path);
 /* rm -rf of a directory we made (temp dirs); errors ignored. */
 void remove_tree(const char *path);
 
