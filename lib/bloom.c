@@ -271,6 +271,11 @@ int bloom_maintain(const char *dir, const char *outpath, int k, int force)
 			strlist_add(&add, rest.items[i]);
 		add_count += rest_count;
 		uint64_t expected = add_count;
+		if (!expected) {
+			/* only empty idx files: nothing to filter (bup crashes) */
+			debug1("bloom: no objects; nothing to do.\n");
+			goto done;
+		}
 		bits = 0;
 		while (((uint64_t)1 << (bits + 1)) <= expected * MAX_BITS_EACH / 8)
 			bits++;

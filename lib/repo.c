@@ -34,11 +34,19 @@ char *repo_guess_path(const char *path)
 		buf_adds(&b, env);
 	else {
 		const char *home = getenv("HOME");
+		size_t n;
 		if (!home || !*home) {
 			struct passwd *pw = getpwuid(getuid());
 			home = pw ? pw->pw_dir : "/";
 		}
-		buf_addf(&b, "%s/.bup", home);
+		/* as os.path.expanduser("~/.bup"): no doubled slash */
+		n = strlen(home);
+		while (n > 1 && home[n - 1] == '/')
+			n--;
+		buf_add(&b, home, n);
+		if (b.len == 1 && b.data[0] == '/')
+			buf_reset(&b);
+		buf_adds(&b, "/.bup");
 	}
 	while (b.len > 1 && b.data[b.len - 1] == '/')
 		buf_setlen(&b, b.len - 1);
