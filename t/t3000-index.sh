@@ -8,7 +8,7 @@ test_description='bup index and drecurse against bup 0.33 (FORMATS-2 §3)'
 OBUP_DIR=$TRASH/oracle
 theirs() { env BUP_DIR="$OBUP_DIR" "$ORACLE_BUP" "$@"; }
 SRC=$TRASH/src
-DECODE=/work/shared/spec/gold/decode_index.py
+DECODE=$TEST_ROOT/t/gold/decode_index.py
 # structural decode: every field but times and meta offsets
 decode() { python3 "$DECODE" "$1" | sed -E 's/ c=[^ ]+ m=[^ ]+ a=[^ ]+//; s/ meta_ofs=[0-9]+//'; }
 # compare every print mode, ours on our index, the oracle on its own
