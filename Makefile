@@ -70,7 +70,8 @@ demo: deps
 	./bup init
 	tar cf - -C /usr/share doc 2>/dev/null | ./bup split -n sample -v
 	./bup join sample | tar tf - | head -5
-	git --git-dir="$${BUP_DIR:-$$HOME/.bup}" log --stat -1 sample
+	git --git-dir="$${BUP_DIR:-$$HOME/.bup}" log -1 --format='%h %an %ad %s' sample
+	git --git-dir="$${BUP_DIR:-$$HOME/.bup}" ls-tree sample
 
 test: deps
 	$(MAKE) bup $(UNIT_BIN) $(HELPER_BIN)
