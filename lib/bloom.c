@@ -28,8 +28,8 @@ static int max_bits(int k)
 int bloom_open(struct bloom **out, const char *path, struct buf *why)
 {
 	struct bloom *b;
-	const uint8_t *p, *end;
-	size_t names_alloc = 0, len;
+	const uint8_t *p;
+	size_t names_at, len;
 	uint32_t version;
 
 	*out = NULL;
@@ -63,15 +63,8 @@ int bloom_open(struct bloom **out, const char *path, struct buf *why)
 		goto fail;
 	}
 	b->table = p + BLOOM_HEADER;
-	end = p + b->map_len;
-	for (const uint8_t *q = b->table + ((size_t)1 << b->bits); q < end;) {
-		const uint8_t *z = memchr(q, 0, (size_t)(end - q));
-		if (!z)
-			z = end;
-		ALLOC_GROW(b->names, b->nr_names + 1, names_alloc);
-		b->names[b->nr_names++] = xstrndup((const char *)q, (size_t)(z - q));
-		q = z + 1;
-	}
+	names_at = BLOOM_HEADER + ((size_t)1 << b->bits);
+	b->names = split_names(p + names_at, b->map_len - names_at, &b->nr_names);
 	*out = b;
 	return 0;
 fail:
@@ -85,9 +78,7 @@ void bloom_free(struct bloom *b)
 		return;
 	if (b->map)
 		munmap((void *)b->map, b->map_len);
-	for (size_t i = 0; i < b->nr_names; i++)
-		free(b->names[i]);
-	free(b->names);
+	free_names(b->names, b->nr_names);
 	free(b->path);
 	free(b);
 }

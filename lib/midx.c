@@ -22,9 +22,9 @@
 int midx_open(struct midx **out, const char *path, struct buf *why)
 {
 	struct midx *m;
-	const uint8_t *p, *end;
+	const uint8_t *p;
 	uint32_t version;
-	size_t need, names_alloc = 0, len;
+	size_t need, len;
 
 	*out = NULL;
 	if (map_file(path, MIDX_HEADER, "midx", &p, &len, why) < 0)
@@ -64,15 +64,7 @@ int midx_open(struct midx **out, const char *path, struct buf *why)
 		goto fail;
 	}
 	/* names: "\0"-joined to the end of the file */
-	end = p + m->map_len;
-	for (const uint8_t *q = p + need; q < end;) {
-		const uint8_t *z = memchr(q, 0, (size_t)(end - q));
-		if (!z)
-			z = end;
-		ALLOC_GROW(m->names, m->nr_names + 1, names_alloc);
-		m->names[m->nr_names++] = xstrndup((const char *)q, (size_t)(z - q));
-		q = z + 1;
-	}
+	m->names = split_names(p + need, m->map_len - need, &m->nr_names);
 	for (uint32_t i = 0; i < m->nr; i++)
 		if (get_be32(m->which + 4 * (size_t)i) >= m->nr_names) {
 			buf_addf(why, "'%s' names an idx beyond its list", path);
@@ -91,9 +83,7 @@ void midx_free(struct midx *m)
 		return;
 	if (m->map)
 		munmap((void *)m->map, m->map_len);
-	for (size_t i = 0; i < m->nr_names; i++)
-		free(m->names[i]);
-	free(m->names);
+	free_names(m->names, m->nr_names);
 	free(m->path);
 	free(m);
 }

@@ -33,6 +33,31 @@ void strlist_clear(struct strlist *l)
 	l->nr = l->alloc = 0;
 }
 
+char **split_names(const unsigned char *data, size_t len, size_t *nr)
+{
+	const unsigned char *q = data, *end = data + len;
+	char **names = NULL;
+	size_t alloc = 0;
+
+	*nr = 0;
+	while (q < end) {
+		const unsigned char *z = memchr(q, 0, (size_t)(end - q));
+		if (!z)
+			z = end;
+		ALLOC_GROW(names, *nr + 1, alloc);
+		names[(*nr)++] = xstrndup((const char *)q, (size_t)(z - q));
+		q = z + 1;
+	}
+	return names;
+}
+
+void free_names(char **names, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		free(names[i]);
+	free(names);
+}
+
 int list_dir_suffix(const char *dir, const char *suffix, struct strlist *out)
 {
 	DIR *d = opendir(dir);
