@@ -93,6 +93,7 @@ as_unpriv() {
 		"$@"
 		return
 	fi
+	chmod go+x "$TRASH"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$HOME" "$@"
 }
 
