@@ -55,7 +55,8 @@ static double now(void)
 
 struct update {
 	struct bupindex ri;
-	struct ixlist old;
+	struct ixcursor old;	/* the old index under the top path */
+	int have_old;		/* old is on an entry */
 	size_t cur;
 	struct bupindex_writer wi;
 	struct metastore *ms;
@@ -64,9 +65,9 @@ struct update {
 	uint64_t total;
 };
 
-static int cur_valid(struct update *u)
+static void old_next(struct update *u)
 {
-	return u->cur < u->old.nr;
+	u->have_old = ixcursor_next(&u->old);
 }
 
 static int store_meta(struct update *u, const char *path,
@@ -107,25 +108,24 @@ static int visit(void *ctx, const char *path, const struct stat *st)
 	u->total++;
 
 	/* deleted paths */
-	while (cur_valid(u) &&
-	       bytescmp(ixlist_name(&u->old, u->cur), u->old.items[u->cur].name_len,
-			path, plen) > 0) {
-		bupindex_entry_load(&u->ri, u->old.items[u->cur].ofs, &e);
+	while (u->have_old &&
+	       bytescmp(u->old.path.data, u->old.path.len, path, plen) > 0) {
+		bupindex_entry_load(&u->ri, u->old.ofs, &e);
 		if (!ixent_deleted(&e)) {
 			ixent_set_deleted(&e);
-			bupindex_repack(&u->ri, &u->old, u->cur, &e);
+			ixcursor_repack(&u->ri, &u->old, &e);
 			if (e.nlink > 1 && !S_ISDIR(e.mode))
-				hlinkdb_del_path(&u->hl, ixlist_name(&u->old, u->cur));
+				hlinkdb_del_path(&u->hl, u->old.path.data);
 		}
-		u->cur++;
+		old_next(u);
 	}
-	if (cur_valid(u) && u->old.items[u->cur].name_len == plen &&
-	    !memcmp(ixlist_name(&u->old, u->cur), path, plen)) {
+	if (u->have_old && u->old.path.len == plen &&
+	    !memcmp(u->old.path.data, path, plen)) {
 		int repack = 0;
-		bupindex_entry_load(&u->ri, u->old.items[u->cur].ofs, &e);
+		bupindex_entry_load(&u->ri, u->old.ofs, &e);
 		if (ixent_stale(&e, st, u->check_device)) {
 			if (store_meta(u, path, st, &meta_ofs) < 0) {
-				u->cur++;
+				old_next(u);
 				return 0;
 			}
 			if (!S_ISDIR(e.mode) && e.nlink > 1)
@@ -149,8 +149,8 @@ static int visit(void *ctx, const char *path, const struct stat *st)
 			repack = 1;
 		}
 		if (repack)
-			bupindex_repack(&u->ri, &u->old, u->cur, &e);
-		u->cur++;
+			ixcursor_repack(&u->ri, &u->old, &e);
+		old_next(u);
 	} else {
 		if (store_meta(u, path, st, &meta_ofs) < 0)
 			return 0;
@@ -184,7 +184,6 @@ static void update_index(const char *top, const struct strlist *excluded,
 	double start;
 
 	memset(&u, 0, sizeof(u));
-	buf_init(&u.old.names, 0);
 	u.check_device = !opt_count(o, "no-check-device");
 	u.fake_valid = opt_count(o, "fake-valid");
 	u.fake_invalid = opt_count(o, "fake-invalid");
@@ -202,7 +201,8 @@ static void update_index(const char *top, const struct strlist *excluded,
 		bupindex_writer_abort(&u.wi);
 		exit_after_error(EXIT_ERRORS);
 	}
-	bupindex_iter(&u.ri, top, &u.old);
+	ixcursor_init(&u.old, &u.ri, top);
+	old_next(&u);
 
 	dopts.xdev = opt_count(o, "xdev");
 	dopts.bup_dir = bup_dir;
@@ -254,7 +254,7 @@ static void update_index(const char *top, const struct strlist *excluded,
 	if (metastore_close(u.ms) < 0)
 		exit_after_error(EXIT_ERRORS);
 	hlinkdb_release(&u.hl);
-	ixlist_release(&u.old);
+	ixcursor_release(&u.old);
 	bupindex_close(&u.ri);
 	free(metaname);
 	free(hlname);
@@ -303,19 +303,15 @@ static void print_index(const struct options *o, const char *indexfile)
 	else
 		reduce_paths(dflt, 1, &rps, &shown, &nr_errors);
 	for (size_t p = 0; p < rps.nr; p++) {
-		struct ixlist l = IXLIST_INIT;
+		struct ixcursor c;
 		const char *rp = rps.items[p];
-		size_t rplen = strlen(rp);
-		bupindex_iter(&ix, rp, &l);
-		if (!l.nr) {
-			/* bup raises Exception("cannot find %r") here */
-			fflush(stdout);
-			die("cannot find '%s' in the index '%s'", rp, indexfile);
-		}
-		for (size_t i = 0; i < l.nr; i++) {
+		size_t rplen = strlen(rp), n = 0;
+		ixcursor_init(&c, &ix, rp);
+		while (ixcursor_next(&c)) {
 			struct ixent e;
-			const char *name = ixlist_name(&l, i);
-			bupindex_entry_load(&ix, l.items[i].ofs, &e);
+			const char *name = c.path.data;
+			n++;
+			bupindex_entry_load(&ix, c.ofs, &e);
 			if (modified && (ixent_valid(&e) || ixent_deleted(&e) || !e.mode))
 				continue;
 			buf_reset(&line);
@@ -335,13 +331,18 @@ static void print_index(const struct options *o, const char *indexfile)
 			if (lng)
 				buf_addf(&line, "%07o %07o ", e.mode, e.gitmode);
 			buf_adds(&line, shown.items[p]);
-			buf_add(&line, name + rplen, l.items[i].name_len - rplen);
-			if (!shown.items[p][0] && l.items[i].name_len == rplen)
+			buf_add(&line, name + rplen, c.path.len - rplen);
+			if (!shown.items[p][0] && c.path.len == rplen)
 				buf_adds(&line, "./");
 			buf_addch(&line, '\n');
 			fwrite(line.data, 1, line.len, stdout);
 		}
-		ixlist_release(&l);
+		ixcursor_release(&c);
+		if (!n) {
+			/* bup raises Exception("cannot find %r") here */
+			fflush(stdout);
+			die("cannot find '%s' in the index '%s'", rp, indexfile);
+		}
 	}
 	buf_release(&line);
 	strlist_clear(&rps);

@@ -337,69 +337,160 @@ static int starts_with(const char *s, size_t slen, const char *p, size_t plen)
 	return slen >= plen && !memcmp(s, p, plen);
 }
 
-/* ExistingEntry.iter */
-static void iter_children(const struct bupindex *ix, size_t entofs,
-			  struct buf *path, long node, const char *name,
-			  const char *dname, struct ixlist *out)
-{
-	struct ixent e;
-	size_t ofs, plen = path->len, nlen = name ? strlen(name) : 0;
-	size_t dlen = dname ? strlen(dname) : 0;
-
-	ixent_unpack(&e, ix->map + entofs);
-	ofs = e.children_ofs;
-	for (uint32_t i = 0; i < e.children_n; i++) {
-		const char *base = (const char *)ix->map + ofs;
-		size_t blen = strlen(base);
-		size_t child = ofs + blen + 1;
-		long cnode = node_add(out, child, node);
-
-		buf_setlen(path, plen);
-		buf_add(path, base, blen);
-		if (!dname || starts_with(path->data, path->len, dname, dlen) ||
-		    (path->data[path->len - 1] == '/' &&
-		     starts_with(dname, dlen, path->data, path->len))) {
-			iter_children(ix, child, path, cnode, name, dname, out);
-			buf_setlen(path, plen);
-			buf_add(path, base, blen);
-		}
-		if (!name || (path->len == nlen && !memcmp(path->data, name, nlen)) ||
-		    starts_with(path->data, path->len, dname, dlen))
-			list_add(out, child, path->data, path->len, cnode);
-		ofs = child + IX_ENTLEN;
-	}
-	buf_setlen(path, plen);
-}
-
+/*
+ * bup's Reader.iter as a list: the cursor's walk, with each entry's
+ * ancestors recorded as nodes (shared by siblings) for bupindex_repack().
+ */
 void bupindex_iter(const struct bupindex *ix, const char *name,
 		   struct ixlist *out)
 {
-	struct buf path = BUF_INIT;
-	char *dname = NULL;
-	size_t rootofs;
-	long root;
+	struct ixcursor c;
+	long *dnode = NULL;		/* node of the frame at each depth */
+	size_t *dofs = NULL, dalloc = 0, have = 0;
 
+	ixcursor_init(&c, ix, name);
+	while (ixcursor_next(&c)) {
+		long parent = -1, node;
+		size_t d;
+		if (c.nr + 1 > have) {
+			ALLOC_GROW(dnode, c.nr + 1, dalloc);
+			dofs = xrealloc(dofs, dalloc * sizeof(*dofs));
+			while (have < dalloc)
+				dofs[have++] = SIZE_MAX;
+		}
+		for (d = 0; d < c.nr; d++) {
+			if (dofs[d] != c.stack[d].entofs) {
+				dnode[d] = node_add(out, c.stack[d].entofs, parent);
+				dofs[d] = c.stack[d].entofs;
+			}
+			parent = dnode[d];
+		}
+		/* a directory comes after its children: its node exists */
+		if (dofs[d] == c.ofs) {
+			node = dnode[d];
+		} else {
+			node = node_add(out, c.ofs, parent);
+			dnode[d] = node;
+			dofs[d] = c.ofs;
+		}
+		list_add(out, c.ofs, c.path.data, c.path.len, node);
+	}
+	free(dnode);
+	free(dofs);
+	ixcursor_release(&c);
+}
+
+static void push_frame(struct ixcursor *c, size_t entofs, int emit);
+
+void ixcursor_init(struct ixcursor *c, const struct bupindex *ix,
+		   const char *name)
+{
+	memset(c, 0, sizeof(*c));
+	c->ix = ix;
+	buf_init(&c->path, 256);
 	if (!ix->map || ix->size <= IX_HDRLEN + IX_ENTLEN)
 		return;
 	if (name && *name) {
 		size_t n = strlen(name);
-		dname = xmalloc(n + 2);
-		memcpy(dname, name, n + 1);
+		c->name = xstrdup(name);
+		c->nlen = n;
+		c->dname = xmalloc(n + 2);
+		memcpy(c->dname, name, n + 1);
 		if (name[n - 1] != '/') {
-			dname[n] = '/';
-			dname[n + 1] = 0;
+			c->dname[n] = '/';
+			c->dname[n + 1] = 0;
 		}
-	} else {
-		name = NULL;
+		c->dlen = strlen(c->dname);
 	}
-	rootofs = ix->size - IX_FOOTLEN - IX_ENTLEN;
-	root = node_add(out, rootofs, -1);
-	buf_adds(&path, "/");
-	iter_children(ix, rootofs, &path, root, name, dname, out);
-	if (!dname || !strcmp(dname, "/"))
-		list_add(out, rootofs, "/", 1, root);
-	buf_release(&path);
-	free(dname);
+	buf_adds(&c->path, "/");
+	push_frame(c, ix->size - IX_FOOTLEN - IX_ENTLEN,
+		   !c->dname || !strcmp(c->dname, "/"));
+}
+
+static void push_frame(struct ixcursor *c, size_t entofs, int emit)
+{
+	struct ixent e;
+	struct ixframe *f;
+
+	ixent_unpack(&e, c->ix->map + entofs);
+	ALLOC_GROW(c->stack, c->nr + 1, c->alloc);
+	f = &c->stack[c->nr++];
+	f->entofs = entofs;
+	f->next = e.children_ofs;
+	f->left = e.children_n;
+	f->plen = c->path.len;
+	f->emit = emit;
+}
+
+int ixcursor_next(struct ixcursor *c)
+{
+	while (c->nr) {
+		struct ixframe *f = &c->stack[c->nr - 1];
+		const char *base;
+		size_t blen, child;
+		const char *p;
+		int descend, emit;
+
+		if (!f->left) {
+			/* a directory after its children */
+			int want = f->emit;
+			buf_setlen(&c->path, f->plen);
+			c->ofs = f->entofs;
+			c->nr--;
+			if (want)
+				return 1;
+			continue;
+		}
+		base = (const char *)c->ix->map + f->next;
+		blen = strlen(base);
+		child = f->next + blen + 1;
+		f->next = child + IX_ENTLEN;
+		f->left--;
+		buf_setlen(&c->path, f->plen);
+		buf_add(&c->path, base, blen);
+		p = c->path.data;
+		descend = !c->dname ||
+			starts_with(p, c->path.len, c->dname, c->dlen) ||
+			(p[c->path.len - 1] == '/' &&
+			 starts_with(c->dname, c->dlen, p, c->path.len));
+		emit = !c->name ||
+			(c->path.len == c->nlen && !memcmp(p, c->name, c->nlen)) ||
+			starts_with(p, c->path.len, c->dname, c->dlen);
+		if (descend) {
+			push_frame(c, child, emit);
+			continue;
+		}
+		if (emit) {
+			c->ofs = child;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void ixcursor_repack(struct bupindex *ix, const struct ixcursor *c,
+		     const struct ixent *e)
+{
+	struct ixent pe;
+
+	bupindex_entry_store(ix, c->ofs, e);
+	if (ixent_valid(e))
+		return;
+	/* the stack holds exactly the current entry's ancestors */
+	for (size_t i = c->nr; i-- > 0;) {
+		bupindex_entry_load(ix, c->stack[i].entofs, &pe);
+		pe.flags &= ~IX_HASHVALID;
+		bupindex_entry_store(ix, c->stack[i].entofs, &pe);
+	}
+}
+
+void ixcursor_release(struct ixcursor *c)
+{
+	free(c->name);
+	free(c->dname);
+	free(c->stack);
+	buf_release(&c->path);
+	memset(c, 0, sizeof(*c));
 }
 
 void bupindex_forward(const struct bupindex *ix, struct ixlist *out)
