@@ -63,6 +63,7 @@ struct update {
 	struct hlinkdb hl;
 	int check_device, fake_valid, fake_invalid, verbose;
 	uint64_t total;
+	int64_t tmax;		/* ns: times after this are stored as this */
 };
 
 static void old_next(struct update *u)
@@ -133,6 +134,15 @@ static int visit(void *ctx, const char *path, const struct stat *st)
 			if (!S_ISDIR(st->st_mode) && st->st_nlink > 1)
 				hlinkdb_add_path(&u->hl, path, st->st_dev, st->st_ino);
 			ixent_update_from_stat(&e, st, meta_ofs);
+			/*
+			 * Unlike bup, clamp updated entries as new ones are:
+			 * a file changed again within the clock's tick (same
+			 * mtime, same size) is then still seen as stale.
+			 */
+			if (e.mtime > u->tmax)
+				e.mtime = u->tmax;
+			if (e.ctime > u->tmax)
+				e.ctime = u->tmax;
 			e.flags &= ~IX_HASHVALID;
 			repack = 1;
 		}
@@ -184,6 +194,7 @@ static void update_index(const char *top, const struct strlist *excluded,
 	double start;
 
 	memset(&u, 0, sizeof(u));
+	u.tmax = tmax;
 	u.check_device = !opt_count(o, "no-check-device");
 	u.fake_valid = opt_count(o, "fake-valid");
 	u.fake_invalid = opt_count(o, "fake-invalid");
@@ -356,7 +367,6 @@ int cmd_index(int argc, char **argv)
 	int update, print;
 	const char *opt_f;
 	char *indexfile, *bup_dir;
-	double tick;
 	struct repo repo;
 	int verbose;
 
@@ -374,10 +384,13 @@ int cmd_index(int argc, char **argv)
 	if (opt_count(&o, "clear") && opt_f)
 		opt_fatal(&o, "cannot clear an external index (via -f)");
 
-	/* bup sleeps to the next whole second so a file changed right
-	 * after an index run never shares its timestamp */
-	tick = now();
-	usleep((useconds_t)((1 - (tick - floor(tick))) * 1e6));
+	/*
+	 * bup sleeps here to the next whole second (up to 1 s per run), a
+	 * guard from when it stored whole seconds.  We store nanoseconds
+	 * and clamp every entry's times to (start - 1 s), new or updated,
+	 * so a file changed during or right after this run is always seen
+	 * as changed by the next one; the sleep would add nothing.
+	 */
 
 	repo_open(&repo, NULL);
 	verbose = opt_count(&o, "verbose");
