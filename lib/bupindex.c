@@ -180,8 +180,25 @@ static int find_sorted(const size_t *a, size_t n, size_t v)
 
 /* One pass over the whole file: names and entries in bounds, the
  * layout ends at the footer with the root, children before parents. */
+/*
+ * Drop the pages of the map below `upto` (rounded down) once 8 MiB have
+ * been passed: reading a huge index through then costs little resident
+ * memory.  The pages stay in the page cache.
+ */
+static void drop_behind(struct bupindex *ix, size_t *dropped, size_t upto)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t end = upto / pg * pg;
+
+	if (end >= *dropped + (8u << 20)) {
+		madvise(ix->map + *dropped, end - *dropped, MADV_DONTNEED);
+		*dropped = end;
+	}
+}
+
 static int validate(struct bupindex *ix)
 {
+	size_t dropped = 0;
 	size_t end = ix->size - IX_FOOTLEN, ofs = IX_HDRLEN, n = 0, alloc = 0;
 	size_t *starts = NULL, last_name = 0;
 	int ret = 0;
@@ -199,7 +216,9 @@ static int validate(struct bupindex *ix)
 		starts[n++] = ofs;
 		last_name = ofs;
 		ofs = (size_t)(eon - ix->map) + 1 + IX_ENTLEN;
+		drop_behind(ix, &dropped, ofs);
 	}
+	dropped = 0;
 	if (n != ix->count) {
 		ret = corrupt(ix, "entry count does not match");
 		goto out;
@@ -213,6 +232,7 @@ static int validate(struct bupindex *ix)
 		const uint8_t *eon = memchr(ix->map + starts[i], 0, end - starts[i]);
 		int at;
 		ixent_unpack(&e, eon + 1);
+		drop_behind(ix, &dropped, starts[i]);
 		if (!e.children_n)
 			continue;
 		at = e.children_ofs > end ? -1 : find_sorted(starts, n, e.children_ofs);
@@ -223,6 +243,7 @@ static int validate(struct bupindex *ix)
 	}
 out:
 	free(starts);
+	madvise(ix->map, ix->size, MADV_DONTNEED);
 	return ret;
 }
 
@@ -420,6 +441,22 @@ static void push_frame(struct ixcursor *c, size_t entofs, int emit)
 	f->left = e.children_n;
 	f->plen = c->path.len;
 	f->emit = emit;
+	f->lo = e.children_n ? e.children_ofs : entofs;
+}
+
+/*
+ * A directory's subtree (its children's block and, before it, theirs)
+ * lies in [lo, end of its children's block): once walked, drop the whole
+ * pages inside it from our mapping.  Shared mappings keep their writes.
+ */
+static void drop_subtree(struct ixcursor *c, const struct ixframe *f)
+{
+	const size_t min_drop = 1 << 20;
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t start = (f->lo + pg - 1) / pg * pg, end = f->next / pg * pg;
+
+	if (end >= start + min_drop)
+		madvise(c->ix->map + start, end - start, MADV_DONTNEED);
 }
 
 int ixcursor_next(struct ixcursor *c)
@@ -436,6 +473,9 @@ int ixcursor_next(struct ixcursor *c)
 			int want = f->emit;
 			buf_setlen(&c->path, f->plen);
 			c->ofs = f->entofs;
+			drop_subtree(c, f);
+			if (c->nr > 1 && f->lo < f[-1].lo)
+				f[-1].lo = f->lo;
 			c->nr--;
 			if (want)
 				return 1;
@@ -847,47 +887,47 @@ static int merge_cmp(const char *an, size_t al, const struct ixent *a,
 void bupindex_merge(struct bupindex *a, struct bupindex *b,
 		    struct bupindex_writer *w)
 {
-	struct ixlist la = IXLIST_INIT, lb = IXLIST_INIT;
-	size_t i = 0, j = 0;
-	const char *prev = NULL;
-	size_t prevlen = 0;
+	struct ixcursor ca, cb;
+	struct buf prev = BUF_INIT;
+	int have_a, have_b, have_prev = 0;
 
-	bupindex_iter(a, NULL, &la);
-	bupindex_iter(b, NULL, &lb);
-	while (i < la.nr || j < lb.nr) {
-		struct ixent ea, eb, *e;
-		const char *name;
-		size_t len;
+	ixcursor_init(&ca, a, NULL);
+	ixcursor_init(&cb, b, NULL);
+	have_a = ixcursor_next(&ca);
+	have_b = ixcursor_next(&cb);
+	while (have_a || have_b) {
+		struct ixent ea, eb;
+		struct ixcursor *c;
 		int take_a;
 
-		if (i < la.nr)
-			bupindex_entry_load(a, la.items[i].ofs, &ea);
-		if (j < lb.nr)
-			bupindex_entry_load(b, lb.items[j].ofs, &eb);
-		if (i >= la.nr)
+		if (have_a)
+			bupindex_entry_load(a, ca.ofs, &ea);
+		if (have_b)
+			bupindex_entry_load(b, cb.ofs, &eb);
+		if (!have_a)
 			take_a = 0;
-		else if (j >= lb.nr)
+		else if (!have_b)
 			take_a = 1;
 		else
-			take_a = merge_cmp(ixlist_name(&la, i), la.items[i].name_len, &ea,
-					   ixlist_name(&lb, j), lb.items[j].name_len, &eb) <= 0;
-		if (take_a) {
-			e = &ea;
-			name = ixlist_name(&la, i);
-			len = la.items[i++].name_len;
-		} else {
-			e = &eb;
-			name = ixlist_name(&lb, j);
-			len = lb.items[j++].name_len;
+			take_a = merge_cmp(ca.path.data, ca.path.len, &ea,
+					   cb.path.data, cb.path.len, &eb) <= 0;
+		c = take_a ? &ca : &cb;
+		if (!have_prev || prev.len != c->path.len ||
+		    memcmp(prev.data, c->path.data, prev.len)) {
+			bupindex_writer_add_ixentry(w, c->path.data, c->path.len,
+						    take_a ? &ea : &eb);
+			buf_reset(&prev);
+			buf_add(&prev, c->path.data, c->path.len);
+			have_prev = 1;
 		}
-		if (prev && prevlen == len && !memcmp(prev, name, len))
-			continue;
-		prev = name;
-		prevlen = len;
-		bupindex_writer_add_ixentry(w, name, len, e);
+		if (take_a)
+			have_a = ixcursor_next(&ca);
+		else
+			have_b = ixcursor_next(&cb);
 	}
-	ixlist_release(&la);
-	ixlist_release(&lb);
+	ixcursor_release(&ca);
+	ixcursor_release(&cb);
+	buf_release(&prev);
 }
 
 /* ---- paths ---- */

@@ -134,6 +134,8 @@ void bupindex_iter(const struct bupindex *ix, const char *name,
  * over an index of millions of files.  After ixcursor_next() returns 1,
  * `path`/`ofs` describe the entry; the directories being walked (its
  * ancestors) are on the stack, so ixcursor_repack() can invalidate them.
+ * A finished subtree's pages are dropped from the mapping (they stay in
+ * the page cache), so the resident size stays small on huge indexes.
  */
 struct ixframe {
 	size_t entofs;		/* the directory's entry */
@@ -141,6 +143,7 @@ struct ixframe {
 	uint32_t left;		/* children not yet visited */
 	size_t plen;		/* path length with the directory's name */
 	int emit;		/* list the directory itself when done */
+	size_t lo;		/* lowest offset of its subtree's entries */
 };
 struct ixcursor {
 	const struct bupindex *ix;
