@@ -60,6 +60,13 @@ struct packwriter {
 	pthread_cond_t work_cv, done_cv;
 	struct job jobs[RING];
 	uint64_t head, tail, next_claim;
+	/*
+	 * The writer sleeps only when the ring is full, until job `wake_at`
+	 * is done (a quarter of the ring ahead): one wake-up per batch of
+	 * objects, not one per object.
+	 */
+	uint64_t wake_at;
+	int writer_waiting;
 	int stop;
 	pthread_t *threads;
 	int nthreads;
@@ -149,6 +156,13 @@ static void compress_job(struct compressor *c, struct job *j)
 					 j->out_cap);
 }
 
+/* Jobs finish out of order: the head and the wake-up job must be done. */
+static int writer_can_go(const struct packwriter *pw)
+{
+	return pw->jobs[pw->head % RING].state == JOB_DONE &&
+		pw->jobs[pw->wake_at % RING].state == JOB_DONE;
+}
+
 static void *worker(void *arg)
 {
 	struct packwriter *pw = arg;
@@ -166,7 +180,8 @@ static void *worker(void *arg)
 		compress_job(c, j);
 		pthread_mutex_lock(&pw->mu);
 		j->state = JOB_DONE;
-		pthread_cond_broadcast(&pw->done_cv);
+		if (pw->writer_waiting && writer_can_go(pw))
+			pthread_cond_signal(&pw->done_cv);
 	}
 	pthread_mutex_unlock(&pw->mu);
 	compressor_free(c);
@@ -361,7 +376,10 @@ static void write_head(struct packwriter *pw)
 		finish_pack(pw);
 }
 
-/* Write every finished object at the head; with `all`, wait for all. */
+/*
+ * Write every finished object at the head; with `all`, wait for all,
+ * else wait only when the ring is full.
+ */
 static void drain(struct packwriter *pw, int all)
 {
 	pthread_mutex_lock(&pw->mu);
@@ -370,7 +388,13 @@ static void drain(struct packwriter *pw, int all)
 		if (j->state != JOB_DONE) {
 			if (!all && pw->tail - pw->head < RING)
 				break;
-			pthread_cond_wait(&pw->done_cv, &pw->mu);
+			pw->wake_at = pw->head + (all ? 0 : RING / 4);
+			if (pw->wake_at >= pw->tail)
+				pw->wake_at = pw->tail - 1;
+			pw->writer_waiting = 1;
+			while (!writer_can_go(pw))
+				pthread_cond_wait(&pw->done_cv, &pw->mu);
+			pw->writer_waiting = 0;
 			continue;
 		}
 		pthread_mutex_unlock(&pw->mu);
