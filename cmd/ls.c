@@ -193,6 +193,13 @@ static int list_path(struct vfs *v, const struct ls_opts *o, const char *path,
 	int want_meta = o->long_fmt || o->classify;
 	int rc;
 
+	if (!*path) {
+		/* bup fails an assertion here */
+		fflush(stdout);
+		fprintf(stderr, "error: cannot access an empty path\n");
+		return 1;
+	}
+
 	if (o->directory)
 		rc = vfs_resolve(v, path, NULL, VFS_NOFOLLOW, &res, &err);
 	else
@@ -224,7 +231,7 @@ static int list_path(struct vfs *v, const struct ls_opts *o, const char *path,
 		buf_release(&joined);
 		buf_release(&m);
 		vfs_path_release(&res);
-		return 1;
+		return 2;	/* bup "continue"s: no blank line follows */
 	}
 	if (!o->directory && vfs_item_is_dir(leaf->item)) {
 		struct vfs_dir d = VFS_DIR_INIT;
@@ -281,8 +288,9 @@ int cmd_ls(int argc, char **argv)
 	char *root[] = { "/" };
 	char **paths;
 
-	opt_parse(&o, ls_usage, argc, argv);
+	/* bup ls checks the repository before its options */
 	repo_open(&repo, NULL);
+	opt_parse(&o, ls_usage, argc, argv);
 	if (opt_str(&o, "remote"))
 		die("bup ls --remote is not supported yet");
 	lo.hash = opt_count(&o, "hash");
@@ -313,8 +321,11 @@ int cmd_ls(int argc, char **argv)
 	for (int n = 0; n < npaths; n++) {
 		if (npaths > 1)
 			printf("%s:\n", paths[n]);
-		if (list_path(v, &lo, paths[n], &pending))
+		int rc = list_path(v, &lo, paths[n], &pending);
+		if (rc)
 			ret = 1;
+		if (rc == 2)
+			continue;
 		if (pending.nr)
 			columnate(&pending);
 		if (n < npaths - 1)

@@ -1118,7 +1118,9 @@ static void tag_item(struct vfs *v, const struct oid *oid,
 
 	obj_size(v, oid, &type);
 	if (type == OBJ_COMMIT) {
-		commit_item(v, oid, VFS_NO_META, it);
+		/* bup reuses a cached item, with metadata if it has it */
+		commit_item(v, oid, oidset_contains(&v->meta_commits, oid) ?
+			    0 : VFS_NO_META, it);
 		return;
 	}
 	if (type == OBJ_BLOB)
