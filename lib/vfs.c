@@ -1347,8 +1347,14 @@ int vfs_lookup(struct vfs *v, const struct vfs_item *dir, const char *name,
 	    strcmp(name, ".tag")) {
 		struct buf ref = BUF_INIT;
 		struct oid tip;
+		git_oid id;
+		/* any name that is not a branch (even an invalid ref name)
+		 * is simply missing */
 		buf_addf(&ref, "refs/heads/%s", name);
-		found = repo_read_ref(v->repo, ref.data, &tip) > 0;
+		found = *name && git_reference_name_to_id(&id, v->repo->git,
+							  ref.data) == 0;
+		if (found)
+			memcpy(tip.hash, id.id, OID_RAWSZ);
 		buf_release(&ref);
 		if (found)
 			revlist_item(v, &tip, flags, out);
@@ -1725,7 +1731,7 @@ static size_t decompose(const char *path, int *is_abs, int *must_be_dir,
 		*must_be_dir = 1;
 		end -= 2;
 	}
-	for (size_t i = start; i <= end;) {
+	for (size_t i = start; i <= end && end > start;) {
 		size_t j = i;
 		while (j < end && p.data[j] != '/')
 			j++;
