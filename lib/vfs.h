@@ -193,8 +193,10 @@ void vfs_dir_release(struct vfs_dir *d);
  *   root:    ".", ".tag", then each refs/heads/NAME (REVLIST) in ref order
  *   .tag:    ".", then each tag in ref order (COMMIT, or ITEM for a
  *            tagged tree/blob)
- *   branch:  the names sorted bytewise: ".", save names (COMMIT,
- *            default dir mode), "latest" (FAKELINK)
+ *   branch:  the names sorted bytewise: ".", save names (COMMIT with
+ *            the default dir mode, except commits whose record bup
+ *            would have cached, e.g. the branch tip), "latest"
+ *            (FAKELINK); of two equal names the older save wins
  *   tree:    with a .bupm: entries stably sorted by demangled name, each
  *            non-directory with its .bupm record; without: git order,
  *            default modes.  ".bupm" itself is never listed.
@@ -205,14 +207,18 @@ void vfs_contents(struct vfs *v, const struct vfs_item *dir, int flags,
 		  struct vfs_dir *out);
 /*
  * vfs.py contents(dir, names=(name,)): the one entry called `name`
- * (demangled; "." for the dir itself) into *out.  1 found, 0 not.
+ * (demangled; "." for the dir itself) into *out (initialised or
+ * released by the caller).  1 found, 0 not.  In a branch only save
+ * names, "." and "latest" are found; in "/" an exact refs/heads/NAME.
  */
 int vfs_lookup(struct vfs *v, const struct vfs_item *dir, const char *name,
 	       int flags, struct vfs_item *out);
 
 /*
  * vfs.py fill_in_metadata_if_dir(): a tree/commit item without a real
- * record gets object 0 of its .bupm (size 0), if there is one.
+ * record gets object 0 of its .bupm (size 0), if there is one.  As in
+ * bup, a COMMIT comes back as the ITEM of its tree (so `ls -l
+ * --commit-hash` shows the tree for it); a REVLIST gets its tip's record.
  */
 void vfs_fill_dir_meta(struct vfs *v, struct vfs_item *it);
 /*
@@ -234,7 +240,7 @@ void vfs_ensure_meta(struct vfs *v, struct vfs_item *it, int include_size);
  */
 uint64_t vfs_item_size(struct vfs *v, const struct vfs_item *it);
 
-/* Symlink target (FAKELINK target, meta symlink_target, or the blob). */
+/* Append the symlink target (FAKELINK target, the record's, or the blob). */
 void vfs_readlink(struct vfs *v, const struct vfs_item *it, struct buf *out);
 
 /*
