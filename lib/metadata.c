@@ -527,6 +527,20 @@ static void pad(struct buf *out, const char *s, size_t len, int width,
 			buf_addch(out, ' ');
 }
 
+/* Python's float // (not floor(a / b): 1 GiB gives 2 here, as in bup). */
+static double py_floordiv(double a, double b)
+{
+	double mod = fmod(a, b), div = (a - mod) / b, fl;
+	if (mod && ((b < 0) != (mod < 0)))
+		div -= 1.0;
+	if (!div)
+		return 0.0;
+	fl = floor(div);
+	if (div - fl > 0.5)
+		fl += 1.0;
+	return fl;
+}
+
 /* helpers.py format_filesize: "%d" below 1024, else "%.1f" and K..E. */
 static void add_filesize(struct buf *out, int64_t size)
 {
@@ -536,7 +550,7 @@ static void add_filesize(struct buf *out, int64_t size)
 		buf_addf(out, "%d", (int)s);
 		return;
 	}
-	e = (int)floor(log(s) / log(1024.0));
+	e = (int)py_floordiv(log(s), log(1024.0));
 	if (e < 1)
 		e = 1;
 	if (e > 6)

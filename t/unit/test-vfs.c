@@ -531,6 +531,61 @@ static void test_repr_path_msg(void **state)
 	buf_release(&b);
 }
 
+/* The ls -l line options (metadata_format_summary_opts), as bup ls uses them. */
+static void test_summary_opts(void **state)
+{
+	struct metadata m;
+	struct buf b = BUF_INIT;
+	struct summary_opts o = { 0 };
+	static const struct { int64_t size; const char *want; } sizes[] = {
+		{ 1023, "1023" }, { 1024, "1.0K" }, { 1048575, "1024.0K" },
+		{ 1048576, "1.0M" }, { 1073741824, "1024.0M" },
+		{ 5000000000LL, "4.7G" },
+	};
+	(void)state;
+	metadata_init(&m);
+	m.has_common = 1;
+	m.mode = 0100755;
+	m.uid = 7;
+	m.gid = 8;
+	buf_adds(&m.user, "u");
+	m.size = 5;
+	o.classify = 2;
+	metadata_format_summary_opts(&m, "n", 1, &o, &b);
+	assert_string_equal(b.data,
+		"-rwxr-xr-x u/8                   5 1970-01-01 00:00 n*");
+	buf_reset(&b);
+	o.classify = 1;
+	o.numeric_ids = 1;
+	metadata_format_summary_opts(&m, "n", 1, &o, &b);
+	assert_string_equal(b.data,
+		"-rwxr-xr-x 7/8                   5 1970-01-01 00:00 n");
+	buf_reset(&b);
+	o.no_ids = 1;
+	o.numeric_ids = 0;
+	buf_reset(&m.user);
+	metadata_format_summary_opts(&m, "n", 1, &o, &b);
+	assert_string_equal(b.data,
+		"-rwxr-xr-x ?/?                   5 1970-01-01 00:00 n");
+	o.no_ids = 0;
+	o.human_readable = 1;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char want[32];
+		m.size = sizes[i].size;
+		buf_reset(&b);
+		metadata_format_summary_opts(&m, "n", 1, &o, &b);
+		snprintf(want, sizeof(want), " %s ", sizes[i].want);
+		if (!strstr(b.data, want))
+			fail_msg("size %lld: '%s'", (long long)sizes[i].size,
+				 b.data);
+	}
+	assert_string_equal(metadata_classification(010644, 1), "|");
+	assert_string_equal(metadata_classification(0140755, 1), "=");
+	assert_string_equal(metadata_classification(0100644, 1), "");
+	buf_release(&b);
+	metadata_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_contents_meta),
 		cmocka_unit_test(test_reader),
 		cmocka_unit_test(test_repr_path_msg),
+		cmocka_unit_test(test_summary_opts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
