@@ -157,27 +157,45 @@ static void tree_put(struct ctree *t)
  * The decoded tree `oid` (a commit gives its tree if commit_ok).  The
  * caller holds a reference until tree_put().
  */
-static struct ctree *tree_get(struct vfs *v, const struct oid *oid)
+/*
+ * The cached tree `oid`, or else read the object: a tree is decoded and
+ * cached (returned with a reference), anything else is left in *o and
+ * NULL returned.  One object read either way.
+ */
+static struct ctree *tree_or_obj(struct vfs *v, const struct oid *oid,
+				 struct obj *o)
 {
 	unsigned slot = (oid->hash[0] | oid->hash[1] << 8) % TREE_CACHE_SIZE;
 	struct ctree *t = v->trees[slot];
-	char hex[OID_HEXSZ + 1];
 
 	if (t && oid_eq(&t->oid, oid)) {
 		t->refs++;
 		return t;
 	}
+	obj_read(v, oid, o);
+	if (o->type != OBJ_TREE)
+		return NULL;
 	t = xcalloc(1, sizeof(*t));
 	t->oid = *oid;
-	obj_read(v, oid, &t->obj);
-	if (t->obj.type != OBJ_TREE)
-		die("object %s is a %s, not a tree", oid_to_hex(oid, hex),
-		    obj_type_name(t->obj.type));
+	t->obj = *o;
+	memset(o, 0, sizeof(*o));
 	parse_tree(t);
 	if (v->trees[slot])
 		tree_put(v->trees[slot]);
 	v->trees[slot] = t;
 	t->refs = 2;
+	return t;
+}
+
+static struct ctree *tree_get(struct vfs *v, const struct oid *oid)
+{
+	struct obj o;
+	struct ctree *t = tree_or_obj(v, oid, &o);
+	char hex[OID_HEXSZ + 1];
+
+	if (!t)
+		die("object %s is a %s, not a tree", oid_to_hex(oid, hex),
+		    obj_type_name(o.type));
 	return t;
 }
 
@@ -607,14 +625,10 @@ static void reader_start(struct vfs_reader *r)
 {
 	uint64_t want = r->ofs;
 	struct oid cur = r->oid;
-	enum obj_type type;
+	struct ctree *t;
 
 	r->started = 1;
-	for (;;) {
-		obj_size(r->v, &cur, &type);
-		if (type != OBJ_TREE)
-			break;
-		struct ctree *t = tree_get(r->v, &cur);
+	while ((t = tree_or_obj(r->v, &cur, &r->blob))) {
 		size_t pick = 0;
 		if (!t->nr) {
 			tree_put(t);
@@ -634,7 +648,6 @@ static void reader_start(struct vfs_reader *r)
 		r->depth++;
 		cur = *t->ents[pick].oid;
 	}
-	obj_read(r->v, &cur, &r->blob);
 	if (r->blob.type != OBJ_BLOB) {
 		char hex[OID_HEXSZ + 1];
 		die("object %s in a file is a %s, not a blob",
