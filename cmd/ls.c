@@ -175,10 +175,13 @@ static void emit(const struct ls_opts *o, struct strlist *pending,
 	}
 }
 
-static int cmp_entry_name(const void *a, const void *b)
+static const struct vfs_dir *sort_dir;
+
+/* Python's sorted() by name: stable, so ties keep listing order. */
+static int cmp_entry_index(const void *a, const void *b)
 {
-	const struct vfs_entry *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(sort_dir->ents[x].name, sort_dir->ents[y].name);
 	if (c)
 		return c;
 	return x < y ? -1 : x > y;
@@ -247,9 +250,13 @@ static int list_path(struct vfs *v, const struct ls_opts *o, const char *path,
 			vfs_item_copy(it, parent->item);
 			d.nr++;
 		}
-		qsort(d.ents, d.nr, sizeof(*d.ents), cmp_entry_name);
+		size_t *order = xmalloc(st_mult(d.nr + 1, sizeof(*order)));
+		for (size_t i = 0; i < d.nr; i++)
+			order[i] = i;
+		sort_dir = &d;
+		qsort(order, d.nr, sizeof(*order), cmp_entry_index);
 		for (size_t i = 0; i < d.nr; i++) {
-			struct vfs_entry *e = &d.ents[i];
+			struct vfs_entry *e = &d.ents[order[i]];
 			if (o->show_hidden != SHOW_ALL && !strcmp(e->name, "."))
 				continue;
 			if (e->name[0] == '.' && o->show_hidden == HIDE)
@@ -262,6 +269,7 @@ static int list_path(struct vfs *v, const struct ls_opts *o, const char *path,
 			item_line(o, &e->item, e->name, &line);
 			emit(o, pending, &line);
 		}
+		free(order);
 		vfs_dir_release(&d);
 	} else {
 		struct buf name = BUF_INIT;

@@ -1419,17 +1419,10 @@ static uint64_t compute_size(struct vfs *v, const struct vfs_item *it)
 	if (S_ISREG(mode))
 		return content_size(v, &it->oid);
 	if (S_ISLNK(mode)) {
-		struct buf b = BUF_INIT;
-		uint64_t n;
 		if (it->kind == VFS_FAKELINK)
 			return it->target.len;
 		/* bup reads the blob here, not the record's target */
-		struct obj o;
-		obj_read(v, &it->oid, &o);
-		n = o.len;
-		obj_release(&o);
-		buf_release(&b);
-		return n;
+		return obj_size(v, &it->oid, NULL);
 	}
 	return 0;
 }
