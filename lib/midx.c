@@ -739,44 +739,50 @@ done:
 	return ret;
 }
 
+/*
+ * Open one input of a merge, as bup's _do_midx does: an idx, or a midx
+ * that names no missing idx (one that does is removed in auto and force
+ * mode).  0, or -1 after a warning.
+ */
+static int open_input(const char *dir, const char *name, int auto_mode,
+		      int force, struct merge_input *out)
+{
+	size_t n = strlen(name);
+	struct buf why = BUF_INIT, missing = BUF_INIT;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (n > 4 && !strcmp(name + n - 4, ".idx"))
+		return packidx_open(&out->idx, name);
+	if (midx_open(&out->midx, name, &why) < 0) {
+		warning("%s", why.data);
+	} else if (!midx_complete(out->midx, dir, &missing)) {
+		warning("midx '%s' refers to missing idx '%s'", name, missing.data);
+		midx_free(out->midx);
+		out->midx = NULL;
+		if (auto_mode || force) {
+			logmsg("Removing incomplete midx %s\n", name);
+			unlink(name);
+		}
+	} else {
+		ret = 0;
+	}
+	buf_release(&why);
+	buf_release(&missing);
+	return ret;
+}
+
 int midx_merge(const char *dir, const char *outpath, char *const *inputs,
 	       size_t nr, int auto_mode, int force, struct buf *written,
 	       uint64_t *total_out)
 {
 	struct merge_input *in = xcalloc(nr ? nr : 1, sizeof(*in));
-	struct buf why = BUF_INIT;
 	size_t nin = 0;
 	int ret;
 
-	for (size_t i = 0; i < nr; i++) {
-		const char *name = inputs[i];
-		size_t n = strlen(name);
-		if (n > 4 && !strcmp(name + n - 4, ".idx")) {
-			if (packidx_open(&in[nin].idx, name) < 0)
-				continue;
-		} else {
-			struct buf missing = BUF_INIT;
-			buf_reset(&why);
-			if (midx_open(&in[nin].midx, name, &why) < 0) {
-				warning("%s", why.data);
-				continue;
-			}
-			if (!midx_complete(in[nin].midx, dir, &missing)) {
-				warning("midx '%s' refers to missing idx '%s'",
-					name, missing.data);
-				midx_free(in[nin].midx);
-				in[nin].midx = NULL;
-				if (auto_mode || force) {
-					logmsg("Removing incomplete midx %s\n", name);
-					unlink(name);
-				}
-				buf_release(&missing);
-				continue;
-			}
-			buf_release(&missing);
-		}
-		nin++;
-	}
+	for (size_t i = 0; i < nr; i++)
+		if (open_input(dir, inputs[i], auto_mode, force, &in[nin]) == 0)
+			nin++;
 	ret = merge_opened(dir, outpath, inputs, nr, in, nin, auto_mode, force,
 			   written, total_out);
 	for (size_t i = 0; i < nin; i++) {
@@ -784,8 +790,87 @@ int midx_merge(const char *dir, const char *outpath, char *const *inputs,
 		midx_free(in[i].midx);
 	}
 	free(in);
-	buf_release(&why);
 	return ret;
+}
+
+/* ---- which midx files to use (bup's do_midx_dir and PackIdxList) ---- */
+
+struct picked {
+	struct midx *m;
+	double mtime;
+};
+
+static int by_size_newest(const void *a, const void *b)
+{
+	const struct picked *x = a, *y = b;
+	if (x->m->nr != y->m->nr)
+		return x->m->nr > y->m->nr ? -1 : 1;
+	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime ? 1 : 0;
+}
+
+int midx_pick(const char *dir, struct midx_picked *out, midx_pick_fn report,
+	      void *ctx)
+{
+	struct strlist files = STRLIST_INIT;
+	struct picked *cand = NULL;
+	size_t ncand = 0, acand = 0;
+	struct buf why = BUF_INIT;
+
+	memset(out, 0, sizeof(*out));
+	if (list_dir_suffix(dir, ".midx", &files) < 0)
+		return -1;
+	for (size_t i = 0; i < files.nr; i++) {
+		struct midx *m;
+		struct buf missing = BUF_INIT;
+		struct stat st;
+		buf_reset(&why);
+		if (midx_open(&m, files.items[i], &why) < 0) {
+			report(ctx, MIDX_BROKEN, files.items[i], why.data);
+			continue;
+		}
+		if (!midx_complete(m, dir, &missing)) {
+			report(ctx, MIDX_INCOMPLETE, files.items[i], missing.data);
+			buf_release(&missing);
+			midx_free(m);
+			continue;
+		}
+		ALLOC_GROW(cand, ncand + 1, acand);
+		cand[ncand].m = m;
+		cand[ncand].mtime = stat(files.items[i], &st) == 0 ?
+			st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9 : 0;
+		ncand++;
+	}
+	/* biggest and newest first; drop the ones that add nothing */
+	qsort(cand, ncand, sizeof(*cand), by_size_newest);
+	for (size_t i = 0; i < ncand; i++) {
+		struct midx *m = cand[i].m;
+		int any = 0;
+		for (size_t k = 0; k < m->nr_names; k++)
+			if (!strlist_has(&out->covered, m->names[k])) {
+				strlist_add(&out->covered, m->names[k]);
+				any = 1;
+			}
+		if (!any) {
+			report(ctx, MIDX_REDUNDANT, m->path, NULL);
+			midx_free(m);
+			continue;
+		}
+		ALLOC_GROW(out->midx, out->nr + 1, out->alloc);
+		out->midx[out->nr++] = m;
+	}
+	free(cand);
+	strlist_clear(&files);
+	buf_release(&why);
+	return 0;
+}
+
+void midx_picked_release(struct midx_picked *p)
+{
+	for (size_t i = 0; i < p->nr; i++)
+		midx_free(p->midx[i]);
+	free(p->midx);
+	strlist_clear(&p->covered);
+	memset(p, 0, sizeof(*p));
 }
 
 /* ---- `bup midx --auto` / `--force` (bup's do_midx_dir) ---- */
@@ -793,17 +878,8 @@ int midx_merge(const char *dir, const char *outpath, char *const *inputs,
 struct sized {
 	uint64_t size;
 	char *name;
-	double mtime;
-	struct strlist contents;	/* midx: the idx paths it covers */
+	struct merge_input src;	/* still open from the listing, or none */
 };
-
-static int by_size_newest(const void *a, const void *b)
-{
-	const struct sized *x = a, *y = b;
-	if (x->size != y->size)
-		return x->size > y->size ? -1 : 1;
-	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime ? 1 : 0;
-}
 
 static int by_size_name(const void *a, const void *b)
 {
@@ -822,78 +898,62 @@ static long default_max_files(void)
 	return mf > 32 ? mf - 20 : mf - 6;
 }
 
+struct maintain_ctx {
+	int auto_mode, force;
+};
+
+static void maintain_report(void *arg, enum midx_pick_event ev,
+			    const char *path, const char *detail)
+{
+	struct maintain_ctx *c = arg;
+	switch (ev) {
+	case MIDX_BROKEN:
+		warning("%s", detail);
+		break;
+	case MIDX_INCOMPLETE:
+		warning("midx '%s' refers to missing idx '%s'", path, detail);
+		if (c->auto_mode || c->force) {
+			logmsg("Removing incomplete midx %s\n", path);
+			unlink(path);
+		}
+		break;
+	case MIDX_REDUNDANT:
+		debug1("midx: %s is redundant\n", path);
+		unlink(path);
+		break;
+	}
+}
+
+static void sized_free(struct sized *s)
+{
+	packidx_free(s->src.idx);
+	midx_free(s->src.midx);
+	free(s->name);
+}
+
 int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 		  int force, int max_files, int print_names)
 {
-	struct strlist midxs = STRLIST_INIT, idxs = STRLIST_INIT, already = STRLIST_INIT;
-	struct strlist existed = STRLIST_INIT;
-	struct sized *all = NULL, *ms = NULL;
-	size_t nall = 0, aall = 0, nms = 0, ams = 0;
+	struct strlist idxs = STRLIST_INIT, existed = STRLIST_INIT;
+	struct midx_picked picked = { 0 };
+	struct maintain_ctx ctx = { auto_mode, force };
+	struct sized *all = NULL;
+	size_t nall = 0, aall = 0;
 	int hwm = force ? 1 : 5, lwm = force ? 1 : 2, ret = 0;
-	struct buf why = BUF_INIT;
 
 	if (max_files <= 0)
 		max_files = (int)default_max_files();
-	if (!(force && !auto_mode)) {
-		if (list_dir_suffix(dir, ".midx", &midxs) < 0)
-			return error_errno("cannot read '%s'", dir);
-		for (size_t i = 0; i < midxs.nr; i++) {
-			struct midx *m;
-			struct buf missing = BUF_INIT;
-			struct stat st;
-			buf_reset(&why);
-			if (midx_open(&m, midxs.items[i], &why) < 0) {
-				warning("%s", why.data);
-				continue;
-			}
-			if (!midx_complete(m, dir, &missing)) {
-				warning("midx '%s' refers to missing idx '%s'",
-					midxs.items[i], missing.data);
-				if (auto_mode || force) {
-					logmsg("Removing incomplete midx %s\n", midxs.items[i]);
-					unlink(midxs.items[i]);
-				}
-				buf_release(&missing);
-				midx_free(m);
-				continue;
-			}
-			buf_release(&missing);
-			ALLOC_GROW(ms, nms + 1, ams);
-			memset(&ms[nms], 0, sizeof(ms[nms]));
-			ms[nms].size = m->nr;
-			ms[nms].name = midxs.items[i];
-			ms[nms].mtime = stat(midxs.items[i], &st) == 0 ?
-				st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9 : 0;
-			for (size_t k = 0; k < m->nr_names; k++) {
-				struct buf p = BUF_INIT;
-				buf_addf(&p, "%s/%s", dir, m->names[k]);
-				strlist_add_owned(&ms[nms].contents, buf_detach(&p, NULL));
-			}
-			nms++;
-			midx_free(m);
-		}
-		/* biggest and newest first; drop the ones that add nothing */
-		qsort(ms, nms, sizeof(*ms), by_size_newest);
-		for (size_t i = 0; i < nms; i++) {
-			int any = 0;
-			for (size_t k = 0; k < ms[i].contents.nr; k++)
-				if (!strlist_has(&already, ms[i].contents.items[k])) {
-					strlist_add(&already, ms[i].contents.items[k]);
-					any = 1;
-				}
-			if (!any) {
-				debug1("midx: %s is redundant\n", ms[i].name);
-				unlink(ms[i].name);
-				strlist_add(&already, ms[i].name);
-			}
-		}
-	}
-	for (size_t i = 0; i < nms; i++) {
-		if (strlist_has(&already, ms[i].name))
-			continue;
+	/* -f alone does not use the midx files there are */
+	if (!(force && !auto_mode) &&
+	    midx_pick(dir, &picked, maintain_report, &ctx) < 0)
+		return error_errno("cannot read '%s'", dir);
+	for (size_t i = 0; i < picked.nr; i++) {
 		ALLOC_GROW(all, nall + 1, aall);
-		all[nall].size = ms[i].size;
-		all[nall].name = xstrdup(ms[i].name);
+		memset(&all[nall], 0, sizeof(all[nall]));
+		all[nall].size = picked.midx[i]->nr;
+		all[nall].name = xstrdup(picked.midx[i]->path);
+		all[nall].src.midx = picked.midx[i];
+		picked.midx[i] = NULL;
 		nall++;
 	}
 	if (list_dir_suffix(dir, ".idx", &idxs) < 0) {
@@ -902,15 +962,16 @@ int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 	}
 	for (size_t i = 0; i < idxs.nr; i++) {
 		struct packidx *ix;
-		if (strlist_has(&already, idxs.items[i]))
+		if (strlist_has(&picked.covered, path_basename(idxs.items[i])))
 			continue;
 		if (packidx_open(&ix, idxs.items[i]) < 0)
 			continue;
 		ALLOC_GROW(all, nall + 1, aall);
+		memset(&all[nall], 0, sizeof(all[nall]));
 		all[nall].size = ix->nr;
 		all[nall].name = xstrdup(idxs.items[i]);
+		all[nall].src.idx = ix;
 		nall++;
-		packidx_free(ix);
 	}
 	for (size_t i = 0; i < nall; i++)
 		strlist_add(&existed, all[i].name);
@@ -924,17 +985,28 @@ int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 		for (size_t g = 0; g < cut; g += (size_t)max_files) {
 			size_t n = cut - g < (size_t)max_files ? cut - g : (size_t)max_files;
 			char **names = xcalloc(n, sizeof(*names));
+			struct merge_input *in = xcalloc(n, sizeof(*in));
 			struct buf w = BUF_INIT;
 			uint64_t total = 0;
-			for (size_t k = 0; k < n; k++)
-				names[k] = all[g + k].name;
-			int r = midx_merge(dir, outpath, names, n, auto_mode, force,
-					   &w, &total);
+			size_t nin = 0;
+			for (size_t k = 0; k < n; k++) {
+				struct sized *s = &all[g + k];
+				names[k] = s->name;
+				/* a midx written by an earlier round */
+				if (!s->src.idx && !s->src.midx &&
+				    open_input(dir, s->name, auto_mode, force, &s->src) < 0)
+					continue;
+				in[nin++] = s->src;
+			}
+			int r = merge_opened(dir, outpath, names, n, in, nin,
+					     auto_mode, force, &w, &total);
 			free(names);
+			free(in);
 			if (r < 0)
 				ret = -1;
 			if (r > 0) {
 				ALLOC_GROW(next, nnext + 1, anext);
+				memset(&next[nnext], 0, sizeof(next[nnext]));
 				next[nnext].size = total;
 				next[nnext].name = buf_detach(&w, NULL);
 				nnext++;
@@ -946,7 +1018,7 @@ int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 			next[nnext++] = all[k];
 		}
 		for (size_t k = 0; k < cut; k++)
-			free(all[k].name);
+			sized_free(&all[k]);
 		free(all);
 		all = next;
 		nall = nnext;
@@ -960,15 +1032,10 @@ int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 				printf("%s\n", all[i].name);
 done:
 	for (size_t i = 0; i < nall; i++)
-		free(all[i].name);
+		sized_free(&all[i]);
 	free(all);
-	for (size_t i = 0; i < nms; i++)
-		strlist_clear(&ms[i].contents);
-	free(ms);
-	strlist_clear(&midxs);
+	midx_picked_release(&picked);
 	strlist_clear(&idxs);
-	strlist_clear(&already);
 	strlist_clear(&existed);
-	buf_release(&why);
 	return ret;
 }
