@@ -386,7 +386,11 @@ static int sort_slice(uint8_t *sha, uint8_t *which, size_t n)
 		memcpy(s, x, 20);
 		memcpy(w, which + 4 * k, 4);
 		while (m > 0) {
-			c = memcmp(sha + 20 * (m - 1), s, OID_RAWSZ);
+			uint64_t km = key64(sha + 20 * (m - 1));
+			if (km != kx)
+				c = km < kx ? -1 : 1;
+			else
+				c = memcmp(sha + 20 * (m - 1), s, OID_RAWSZ);
 			if (!c)
 				dups = 1;
 			if (c <= 0)
