@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,16 +131,49 @@ int bloom_contains(const struct bloom *b, const struct oid *oid)
 	return bloom_contains_counted(b, oid, NULL);
 }
 
-void bloom_add_ids(uint8_t *table, int bits, int k, const uint8_t *ids,
-		   size_t n, size_t stride)
+/* How many ids ahead add_ids() asks for the bytes it will set. */
+#define AHEAD 8
+
+/* bloom_add_ids(), with atomic ORs if threads share the table. */
+static inline void add_ids(uint8_t *table, int bits, int k, const uint8_t *ids,
+			   size_t n, size_t stride, int shared)
 {
+	if (k == 5) {
+		/* the common case, one 32-bit word per hash (bits <= 29) */
+		const int s1 = 32 - bits, s2 = 29 - bits;
+		for (size_t i = 0; i < n; i++, ids += stride) {
+			if (i + AHEAD < n) {
+				const uint8_t *a = ids + AHEAD * stride;
+				for (int j = 0; j < 5; j++)
+					__builtin_prefetch(table + (get_be32(a + 4 * j) >> s1), 1);
+			}
+			for (int j = 0; j < 5; j++) {
+				uint32_t w = get_be32(ids + 4 * j);
+				uint8_t bit = (uint8_t)(1 << ((w >> s2) & 7));
+				if (shared)
+					__atomic_fetch_or(table + (w >> s1), bit, __ATOMIC_RELAXED);
+				else
+					table[w >> s1] |= bit;
+			}
+		}
+		return;
+	}
 	for (size_t i = 0; i < n; i++, ids += stride)
 		for (int j = 0; j < k; j++) {
 			uint64_t v;
 			int bit;
 			address(ids, j, bits, k, &v, &bit);
-			table[v] |= (uint8_t)(1 << bit);
+			if (shared)
+				__atomic_fetch_or(table + v, (uint8_t)(1 << bit), __ATOMIC_RELAXED);
+			else
+				table[v] |= (uint8_t)(1 << bit);
 		}
+}
+
+void bloom_add_ids(uint8_t *table, int bits, int k, const uint8_t *ids,
+		   size_t n, size_t stride)
+{
+	add_ids(table, bits, k, ids, n, stride, 0);
 }
 
 double bloom_pfalse_positive(int bits, int k, uint64_t entries)
@@ -148,24 +182,107 @@ double bloom_pfalse_positive(int bits, int k, uint64_t entries)
 	return 100.0 * pow(1.0 - exp(-(double)k * (double)entries / m), k);
 }
 
-/* Add one idx's ids to an in-memory table. */
-static int add_idx(uint8_t *table, int bits, int k, const char *path,
-		   uint64_t *entries)
+/*
+ * The bit table, in anonymous memory (zeroed) on huge pages where the
+ * kernel gives them: the ids set bits all over it, and with 4 KiB pages
+ * nearly every one is also a TLB miss.
+ */
+static uint8_t *table_alloc(size_t len)
 {
-	struct packidx *ix;
-	if (packidx_open(&ix, path) < 0)
-		return -1;
-	bloom_add_ids(table, bits, k, packidx_sha(ix, 0), ix->nr,
-		      ix->version == 2 ? 20 : 24);
-	*entries += ix->nr;
-	packidx_free(ix);
-	return 0;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("out of memory for a bloom table of %zu bytes", len);
+#ifdef MADV_HUGEPAGE
+	madvise(p, len, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+struct fill_job {
+	uint8_t *table;
+	int bits, k, shared;
+	char **paths;
+	size_t nr;
+	int *failed;		/* per path: could not be opened */
+};
+
+static void *fill_job_run(void *arg)
+{
+	struct fill_job *j = arg;
+	for (size_t i = 0; i < j->nr; i++) {
+		struct packidx *ix;
+		if (packidx_open(&ix, j->paths[i]) < 0) {
+			j->failed[i] = 1;
+			continue;
+		}
+		/* two calls, so that each is compiled for its case */
+		if (j->shared)
+			add_ids(j->table, j->bits, j->k, packidx_sha(ix, 0), ix->nr,
+				ix->version == 2 ? 20 : 24, 1);
+		else
+			add_ids(j->table, j->bits, j->k, packidx_sha(ix, 0), ix->nr,
+				ix->version == 2 ? 20 : 24, 0);
+		packidx_free(ix);
+	}
+	return NULL;
+}
+
+#define FILL_THREADS_FROM 200000	/* ids */
+#define MAX_FILL_THREADS 4
+
+/*
+ * Add the ids of the idx files `paths` (`sizes`, `count` in all, as
+ * listed) to `table`; failed[i] is set for one that cannot be opened
+ * now.  Big jobs are split over the CPUs by runs of idx files, all
+ * setting bits in the one table with atomic ORs (a table per thread
+ * would cost as much memory again, and as much time to OR together).
+ */
+static void fill_table(uint8_t *table, int bits, int k, char **paths,
+		       const uint32_t *sizes, size_t nr, uint64_t count,
+		       int *failed)
+{
+	struct fill_job jobs[MAX_FILL_THREADS];
+	pthread_t th[MAX_FILL_THREADS];
+	int started[MAX_FILL_THREADS] = { 0 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int nt = cpus > MAX_FILL_THREADS ? MAX_FILL_THREADS : cpus < 1 ? 1 : (int)cpus;
+	size_t at = 0;
+	uint64_t done = 0;
+
+	if (count < FILL_THREADS_FROM || (size_t)nt > nr)
+		nt = 1;
+	/* contiguous runs of idx files with about count/nt ids each */
+	for (int t = 0; t < nt; t++) {
+		struct fill_job *j = &jobs[t];
+		size_t from = at;
+		uint64_t want = count * (uint64_t)(t + 1) / (uint64_t)nt;
+		while (at < nr && (done < want || t == nt - 1))
+			done += sizes[at++];
+		j->table = table;
+		j->bits = bits;
+		j->k = k;
+		j->shared = nt > 1;
+		j->paths = paths + from;
+		j->failed = failed + from;
+		j->nr = at - from;
+	}
+	for (int t = 1; t < nt; t++)
+		started[t] = pthread_create(&th[t], NULL, fill_job_run, &jobs[t]) == 0;
+	fill_job_run(&jobs[0]);
+	for (int t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			fill_job_run(&jobs[t]);
+	}
 }
 
 static int write_bloom(const char *outpath, int bits, int k, uint64_t entries,
 		       const uint8_t *table, const struct strlist *names)
 {
 	struct atomic_file af;
+	struct buf list = BUF_INIT;
 	uint8_t hdr[BLOOM_HEADER];
 	int err;
 
@@ -178,11 +295,15 @@ static int write_bloom(const char *outpath, int bits, int k, uint64_t entries,
 	put_be32(hdr + 12, (uint32_t)entries);
 	if (atomic_file_open(&af, outpath) < 0)
 		return error_errno("cannot create a temporary file for '%s'", outpath);
+	for (size_t i = 0; i < names->nr; i++) {
+		if (i)
+			buf_addch(&list, 0);
+		buf_adds(&list, names->items[i]);
+	}
 	err = write_in_full(af.fd, hdr, sizeof(hdr)) ||
-	      write_in_full(af.fd, table, (size_t)1 << bits);
-	for (size_t i = 0; !err && i < names->nr; i++)
-		err = (i && write_in_full(af.fd, "", 1)) ||
-		      write_in_full(af.fd, names->items[i], strlen(names->items[i]));
+	      write_in_full(af.fd, table, (size_t)1 << bits) ||
+	      write_in_full(af.fd, list.data, list.len);
+	buf_release(&list);
 	if (err) {
 		error_errno("cannot write '%s'", af.tmp.data);
 		atomic_file_abort(&af);
@@ -193,15 +314,39 @@ static int write_bloom(const char *outpath, int bits, int k, uint64_t entries,
 	return 0;
 }
 
+/* idx paths with their sizes */
+struct sized_list {
+	struct strlist paths;
+	uint32_t *sizes;
+	size_t alloc;
+};
+
+static void sized_add(struct sized_list *l, const char *path, uint32_t size)
+{
+	ALLOC_GROW(l->sizes, l->paths.nr + 1, l->alloc);
+	l->sizes[l->paths.nr] = size;
+	strlist_add(&l->paths, path);
+}
+
+static void sized_clear(struct sized_list *l)
+{
+	strlist_clear(&l->paths);
+	free(l->sizes);
+	l->sizes = NULL;
+	l->alloc = 0;
+}
+
 int bloom_maintain(const char *dir, const char *outpath, int k, int force)
 {
-	struct strlist idxs = STRLIST_INIT, add = STRLIST_INIT, rest = STRLIST_INIT;
-	struct strlist names = STRLIST_INIT;
+	struct strlist idxs = STRLIST_INIT, names = STRLIST_INIT;
+	struct sized_list add = { STRLIST_INIT, NULL, 0 };
+	struct sized_list rest = { STRLIST_INIT, NULL, 0 };
 	struct bloom *old = NULL;
 	struct buf why = BUF_INIT, out = BUF_INIT;
 	uint64_t add_count = 0, rest_count = 0, entries = 0;
 	uint8_t *table = NULL;
-	int bits, ret = 0, rebuild;
+	size_t table_len = 0;
+	int bits, ret = 0, rebuild, *failed = NULL;
 
 	if (outpath)
 		buf_adds(&out, outpath);
@@ -217,20 +362,21 @@ int bloom_maintain(const char *dir, const char *outpath, int k, int force)
 		ret = error_errno("cannot read '%s'", dir);
 		goto done;
 	}
+	/* (not kept open: 500 maps would hold 30 MB of page-table entries) */
 	for (size_t i = 0; i < idxs.nr; i++) {
 		struct packidx *ix;
 		if (packidx_open(&ix, idxs.items[i]) < 0)
 			continue;
 		if (old && bloom_has_name(old, path_basename(idxs.items[i]))) {
-			strlist_add(&rest, idxs.items[i]);
+			sized_add(&rest, idxs.items[i], ix->nr);
 			rest_count += ix->nr;
 		} else {
-			strlist_add(&add, idxs.items[i]);
+			sized_add(&add, idxs.items[i], ix->nr);
 			add_count += ix->nr;
 		}
 		packidx_free(ix);
 	}
-	if (!add.nr) {
+	if (!add.paths.nr) {
 		debug1("bloom: nothing to do.\n");
 		goto done;
 	}
@@ -258,8 +404,8 @@ int bloom_maintain(const char *dir, const char *outpath, int k, int force)
 	}
 	if (rebuild) {
 		/* everything, new ones first, as bup does (add += rest) */
-		for (size_t i = 0; i < rest.nr; i++)
-			strlist_add(&add, rest.items[i]);
+		for (size_t i = 0; i < rest.paths.nr; i++)
+			sized_add(&add, rest.paths.items[i], rest.sizes[i]);
 		add_count += rest_count;
 		uint64_t expected = add_count;
 		if (!expected) {
@@ -277,26 +423,35 @@ int bloom_maintain(const char *dir, const char *outpath, int k, int force)
 			bits = max_bits(k);
 		}
 		debug1("bloom: using 2^%d bytes and %d hash functions\n", bits, k);
-		table = xcalloc((size_t)1 << bits, 1);
+		table_len = (size_t)1 << bits;
+		table = table_alloc(table_len);
 	} else {
 		bits = old->bits;
 		k = old->k;
 		entries = old->entries;
-		table = xmalloc((size_t)1 << bits);
-		memcpy(table, old->table, (size_t)1 << bits);
+		table_len = (size_t)1 << bits;
+		table = table_alloc(table_len);
+		memcpy(table, old->table, table_len);
 		for (size_t i = 0; i < old->nr_names; i++)
 			strlist_add(&names, old->names[i]);
 	}
-	for (size_t i = 0; i < add.nr; i++)
-		if (add_idx(table, bits, k, add.items[i], &entries) == 0)
-			strlist_add(&names, path_basename(add.items[i]));
+	failed = xcalloc(add.paths.nr, sizeof(*failed));
+	fill_table(table, bits, k, add.paths.items, add.sizes, add.paths.nr,
+		   add_count, failed);
+	for (size_t i = 0; i < add.paths.nr; i++)
+		if (!failed[i]) {
+			strlist_add(&names, path_basename(add.paths.items[i]));
+			entries += add.sizes[i];
+		}
 	ret = write_bloom(out.data, bits, k, entries, table, &names);
 done:
 	bloom_free(old);
-	free(table);
+	if (table)
+		munmap(table, table_len);
+	free(failed);
+	sized_clear(&add);
+	sized_clear(&rest);
 	strlist_clear(&idxs);
-	strlist_clear(&add);
-	strlist_clear(&rest);
 	strlist_clear(&names);
 	buf_release(&why);
 	buf_release(&out);

@@ -287,27 +287,219 @@ static void merge_like_bup(const struct cursor *in, struct cursor **order,
 	free(cs);
 }
 
-struct bucket_ent {
-	uint64_t key;		/* the id's first 8 bytes, big-endian */
+/*
+ * The fast merge.  With no id repeated the output is simply every id in
+ * sorted order, and ids (SHA-1s) are spread evenly, so this is a radix
+ * placement rather than a merge: the buckets are cut into slices, each
+ * thread takes a contiguous range of slices, and for each slice of a few
+ * thousand ids it
+ *   - scans each input's run of ids in the slice, counting them by their
+ *     top bits+8 bits (about one id per counter),
+ *   - places each id at its counter's next slot, giving an order that is
+ *     sorted but for the few ids sharing a counter (an insertion pass
+ *     fixes those, and notices repeats),
+ *   - and writes the slice's ids and which-entries straight to the file
+ *     while they are still in cache.
+ * If an id repeats, the caller redoes the whole file with bup's merge.
+ */
+#define SUB_BITS 8
+#define SLICE_ENTRIES 16384
+#define FLUSH_EVERY_NS 2000000
+#define THREADS_FROM 200000	/* ids */
+#define MAX_THREADS 8
+
+struct fast_job {
+	const struct cursor *in;
+	size_t nin;
+	size_t *pos;		/* per input: first entry not yet taken */
+	int bits, fd;
+	off_t sha_off, which_off;	/* where the two tables start */
+	uint8_t *fan;		/* the fanout table (BE32), shared */
+	uint32_t first, last;	/* buckets [first, last) */
+	uint32_t per_slice;	/* buckets per slice */
+	uint64_t base;		/* output index of the first id */
+	int *stop;		/* set by any job that finds a repeat */
+	int *finished;		/* jobs done */
+	int dups, err;
+};
+
+struct slice_ent {
 	uint8_t sha[OID_RAWSZ];
 	uint32_t which;
 };
 
-static int ent_less(const struct bucket_ent *a, const struct bucket_ent *b)
+static int slice_ent_cmp(const void *a, const void *b)
 {
-	if (a->key != b->key)
-		return a->key < b->key;
-	return memcmp(a->sha, b->sha, OID_RAWSZ) < 0;
+	return memcmp(a, b, OID_RAWSZ);
 }
 
-struct bucket_job {
-	const struct cursor *in;
-	size_t nin;
-	const struct merge_out *mo;
-	const uint32_t *start;	/* first output index of each bucket */
-	uint32_t first, last;	/* buckets [first, last) */
-	int dups;
-};
+/* Sort a slice whose ids bunch together (never for real SHA-1s). */
+static int sort_slice_slow(uint8_t *sha, uint8_t *which, size_t n)
+{
+	struct slice_ent *e = xmalloc((n ? n : 1) * sizeof(*e));
+	int dups = 0;
+	for (size_t k = 0; k < n; k++) {
+		memcpy(e[k].sha, sha + 20 * k, 20);
+		memcpy(&e[k].which, which + 4 * k, 4);
+	}
+	qsort(e, n, sizeof(*e), slice_ent_cmp);
+	for (size_t k = 0; k < n; k++) {
+		if (k && !memcmp(e[k].sha, e[k - 1].sha, OID_RAWSZ))
+			dups = 1;
+		memcpy(sha + 20 * k, e[k].sha, 20);
+		memcpy(which + 4 * k, &e[k].which, 4);
+	}
+	free(e);
+	return dups;
+}
+
+/* get_be64() in one load */
+static inline uint64_t key64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+/* Insertion pass over an almost sorted slice; 1 if an id repeats. */
+static int sort_slice(uint8_t *sha, uint8_t *which, size_t n)
+{
+	int dups = 0;
+	for (size_t k = 1; k < n; k++) {
+		uint8_t *x = sha + 20 * k;
+		uint64_t kx = key64(x), kp = key64(x - 20);
+		uint8_t s[20], w[4];
+		size_t m = k;
+		int c;
+
+		if (kp < kx)
+			continue;
+		if (kp == kx) {
+			c = memcmp(x - 20, x, OID_RAWSZ);
+			if (c < 0)
+				continue;
+			if (!c) {
+				dups = 1;
+				continue;
+			}
+		}
+		memcpy(s, x, 20);
+		memcpy(w, which + 4 * k, 4);
+		while (m > 0) {
+			uint64_t km = key64(sha + 20 * (m - 1));
+			if (km != kx)
+				c = km < kx ? -1 : 1;
+			else
+				c = memcmp(sha + 20 * (m - 1), s, OID_RAWSZ);
+			if (!c)
+				dups = 1;
+			if (c <= 0)
+				break;
+			memcpy(sha + 20 * m, sha + 20 * (m - 1), 20);
+			memcpy(which + 4 * m, which + 4 * (m - 1), 4);
+			m--;
+		}
+		memcpy(sha + 20 * m, s, 20);
+		memcpy(which + 4 * m, w, 4);
+	}
+	return dups;
+}
+
+static void *fast_fill(void *arg)
+{
+	struct fast_job *j = arg;
+	const int bits = j->bits, shift = 32 - bits - SUB_BITS;
+	uint32_t *cnt = xmalloc(((size_t)j->per_slice << SUB_BITS) * sizeof(*cnt));
+	size_t *endp = xcalloc(j->nin ? j->nin : 1, sizeof(*endp));
+	uint8_t *osha = NULL, *owhich = NULL;
+	size_t alloc = 0;
+	uint64_t done = j->base;
+
+	for (uint32_t cb = j->first; cb < j->last; cb += j->per_slice) {
+		uint32_t ce = j->last - cb > j->per_slice ? cb + j->per_slice : j->last;
+		uint32_t nsub = (ce - cb) << SUB_BITS, sub0 = cb << SUB_BITS;
+		uint32_t sum = 0, maxc = 0;
+
+		if (__atomic_load_n(j->stop, __ATOMIC_RELAXED))
+			break;
+		memset(cnt, 0, nsub * sizeof(*cnt));
+		for (size_t i = 0; i < j->nin; i++) {
+			const struct cursor *c = &j->in[i];
+			const size_t stride = c->stride;
+			const uint8_t *p = c->cur + j->pos[i] * stride, *start = p;
+			for (; p < c->end; p += stride) {
+				uint32_t v = get_be32(p);
+				if (v >> (32 - bits) >= ce)
+					break;
+				cnt[(v >> shift) - sub0]++;
+			}
+			endp[i] = j->pos[i] + (size_t)(p - start) / stride;
+		}
+		for (uint32_t k = 0; k < nsub; k++) {
+			uint32_t x = cnt[k];
+			cnt[k] = sum;
+			sum += x;
+			if (x > maxc)
+				maxc = x;
+		}
+		if (sum > alloc) {
+			alloc = sum;
+			free(osha);
+			free(owhich);
+			osha = xmalloc(20 * alloc);
+			owhich = xmalloc(4 * alloc);
+		}
+		for (size_t i = 0; i < j->nin; i++) {
+			const struct cursor *c = &j->in[i];
+			const size_t stride = c->stride;
+			const uint8_t *p = c->cur + j->pos[i] * stride;
+			const uint8_t *e = c->cur + endp[i] * stride;
+			if (c->which) {
+				const uint8_t *w = c->which + 4 * j->pos[i];
+				for (; p < e; p += stride, w += 4) {
+					uint32_t k = cnt[(get_be32(p) >> shift) - sub0]++;
+					memcpy(osha + 20 * (size_t)k, p, 20);
+					put_be32(owhich + 4 * (size_t)k,
+						 get_be32(w) + c->name_base);
+				}
+			} else {
+				uint8_t w[4];
+				put_be32(w, c->name_base);
+				for (; p < e; p += stride) {
+					uint32_t k = cnt[(get_be32(p) >> shift) - sub0]++;
+					memcpy(osha + 20 * (size_t)k, p, 20);
+					memcpy(owhich + 4 * (size_t)k, w, 4);
+				}
+			}
+			j->pos[i] = endp[i];
+		}
+		/* cnt[k] is now the end of counter k's ids */
+		for (uint32_t b = cb; b < ce; b++)
+			put_be32(j->fan + 4 * (size_t)b,
+				 (uint32_t)(done + cnt[((b - cb + 1) << SUB_BITS) - 1]));
+		if (maxc > 1 && (maxc > 64 ? sort_slice_slow(osha, owhich, sum) :
+					     sort_slice(osha, owhich, sum))) {
+			j->dups = 1;
+			__atomic_store_n(j->stop, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		if (pwrite_in_full(j->fd, osha, 20 * (size_t)sum,
+				   j->sha_off + 20 * (off_t)done) < 0 ||
+		    pwrite_in_full(j->fd, owhich, 4 * (size_t)sum,
+				   j->which_off + 4 * (off_t)done) < 0) {
+			j->err = errno;
+			__atomic_store_n(j->stop, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		done += sum;
+	}
+	free(cnt);
+	free(endp);
+	free(osha);
+	free(owhich);
+	__atomic_add_fetch(j->finished, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
 
 /* Index of the first entry of `c` whose prefix is at least `b`. */
 static size_t first_at(const struct cursor *c, int bits, uint32_t b)
@@ -323,194 +515,175 @@ static size_t first_at(const struct cursor *c, int bits, uint32_t b)
 	return lo;
 }
 
-#define BUCKETS_PER_PASS 256
-
-/*
- * Fill buckets [first, last), a few hundred at a time so the working set
- * stays in cache: take from every input (each read in order) the ids of
- * those buckets, scatter them into their buckets in a local array, sort
- * each bucket (a counting pass on the next 8 bits, then insertion), and
- * copy the result out in order.
- */
-static void *fill_buckets(void *arg)
+static int nr_threads(uint64_t total)
 {
-	struct bucket_job *j = arg;
-	const struct merge_out *mo = j->mo;
-	const int shift = 64 - mo->bits - 8;
-	size_t *pos = xcalloc(j->nin ? j->nin : 1, sizeof(*pos));
-	uint32_t fill[BUCKETS_PER_PASS + 1];
-	struct bucket_ent *ents = NULL, *sorted = NULL;
-	size_t alloc = 0, alloc2 = 0;
-
-	for (size_t i = 0; i < j->nin; i++)
-		pos[i] = first_at(&j->in[i], mo->bits, j->first);
-	for (uint32_t cb = j->first; cb < j->last; cb += BUCKETS_PER_PASS) {
-		uint32_t ce = j->last - cb > BUCKETS_PER_PASS ?
-			      cb + BUCKETS_PER_PASS : j->last;
-		uint32_t base = j->start[cb];
-		size_t n = j->start[ce] - base;
-
-		ALLOC_GROW(ents, n + 1, alloc);
-		ALLOC_GROW(sorted, n + 1, alloc2);
-		for (uint32_t b = cb; b < ce; b++)
-			fill[b - cb] = j->start[b] - base;
-		for (size_t i = 0; i < j->nin; i++) {
-			const struct cursor *c = &j->in[i];
-			size_t cnt = (size_t)(c->end - c->cur) / c->stride;
-			for (; pos[i] < cnt; pos[i]++) {
-				const uint8_t *p = c->cur + pos[i] * c->stride;
-				uint32_t b = midx_prefix(p, mo->bits);
-				if (b >= ce)
-					break;
-				struct bucket_ent *e = &ents[fill[b - cb]++];
-				memcpy(e->sha, p, 20);
-				e->key = get_be64(p);
-				e->which = c->which ?
-					get_be32(c->which + 4 * pos[i]) + c->name_base :
-					c->name_base;
-			}
-		}
-		for (uint32_t b = cb; b < ce; b++) {
-			struct bucket_ent *be = ents + (j->start[b] - base);
-			struct bucket_ent *bs = sorted + (j->start[b] - base);
-			size_t bn = j->start[b + 1] - j->start[b], bin[257];
-			memset(bin, 0, sizeof(bin));
-			for (size_t k = 0; k < bn; k++)
-				bin[((be[k].key >> shift) & 0xff) + 1]++;
-			for (int k = 0; k < 256; k++)
-				bin[k + 1] += bin[k];
-			for (size_t k = 0; k < bn; k++)
-				bs[bin[(be[k].key >> shift) & 0xff]++] = be[k];
-			for (size_t k = 1; k < bn; k++) {
-				struct bucket_ent x = bs[k];
-				size_t m = k;
-				while (m > 0 && ent_less(&x, &bs[m - 1])) {
-					bs[m] = bs[m - 1];
-					m--;
-				}
-				bs[m] = x;
-			}
-			for (size_t k = 1; k < bn; k++)
-				if (!memcmp(bs[k].sha, bs[k - 1].sha, OID_RAWSZ))
-					j->dups = 1;
-		}
-		uint8_t *osha = mo->sha + 20 * (size_t)base;
-		uint8_t *owhich = mo->which + 4 * (size_t)base;
-		for (size_t k = 0; k < n; k++) {
-			memcpy(osha + 20 * k, sorted[k].sha, 20);
-			put_be32(owhich + 4 * k, sorted[k].which);
-		}
-	}
-	free(pos);
-	free(ents);
-	free(sorted);
-	return NULL;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (total < THREADS_FROM || n < 1)
+		return 1;
+	return n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
 /*
- * The fast merge, on two threads.  Returns 0 (and the caller falls back
- * to bup's merge) if some id occurs more than once: only then does the
- * order depend on bup's algorithm.
+ * Write the tables of the midx to `fd` with the fast merge.  1 if done,
+ * 0 if an id repeats (or the table is too small or too big for it),
+ * -1 with errno on a write error.
  */
-static int merge_bucketed(const struct cursor *in, size_t nin,
-			  struct merge_out *mo)
+static int write_fast(int fd, const struct cursor *in, size_t nin,
+		      int bits, uint64_t total)
 {
-	size_t fan_n = (size_t)1 << mo->bits;
-	uint32_t *start = xcalloc(fan_n + 1, sizeof(*start));
-	struct bucket_job jobs[2];
-	pthread_t th;
-	int dups, two = mo->total > 100000 && fan_n >= 2;
+	size_t fan_n = (size_t)1 << bits;
+	struct fast_job jobs[MAX_THREADS];
+	pthread_t th[MAX_THREADS];
+	int nt = nr_threads(total), started = -1, stop = 0, ret = 1, finished = 0;
+	uint8_t *fan;
+	uint64_t per;
 
-	if (mo->bits > 24) {
-		free(start);
+	if (bits < 1 || bits + SUB_BITS > 32 || !total)
 		return 0;
+	if ((size_t)nt > fan_n)
+		nt = (int)fan_n;
+	per = SLICE_ENTRIES * (uint64_t)fan_n / total;
+	if (per < 1)
+		per = 1;
+	if (per > 4096)
+		per = 4096;
+	fan = xmalloc(4 * fan_n);
+	for (int t = 0; t < nt; t++) {
+		struct fast_job *j = &jobs[t];
+		memset(j, 0, sizeof(*j));
+		j->in = in;
+		j->nin = nin;
+		j->bits = bits;
+		j->fd = fd;
+		j->sha_off = MIDX_HEADER + 4 * (off_t)fan_n;
+		j->which_off = j->sha_off + 20 * (off_t)total;
+		j->fan = fan;
+		j->first = (uint32_t)(fan_n * (size_t)t / (size_t)nt);
+		j->last = (uint32_t)(fan_n * (size_t)(t + 1) / (size_t)nt);
+		j->per_slice = (uint32_t)per;
+		j->stop = &stop;
+		j->finished = &finished;
+		j->pos = xcalloc(nin ? nin : 1, sizeof(*j->pos));
+		for (size_t i = 0; i < nin; i++) {
+			j->pos[i] = t ? first_at(&in[i], bits, j->first) : 0;
+			j->base += j->pos[i];
+		}
 	}
-	/* bucket sizes, then the fanout table */
-	for (size_t i = 0; i < nin; i++)
-		for (const uint8_t *p = in[i].cur; p < in[i].end; p += in[i].stride)
-			start[midx_prefix(p, mo->bits) + 1]++;
-	for (size_t b = 0; b < fan_n; b++) {
-		start[b + 1] += start[b];
-		put_be32(mo->fan + 4 * b, start[b + 1]);
+	/*
+	 * Small merges run here.  Big ones run on threads while this one
+	 * starts the writeback of what they have written every few ms, so
+	 * that most of the data is on disk when the final fsync comes.
+	 */
+	if (total >= THREADS_FROM)
+		for (int t = 0; t < nt; t++) {
+			if (pthread_create(&th[t], NULL, fast_fill, &jobs[t]) != 0)
+				break;
+			started = t;
+		}
+	for (int t = started + 1; t < nt; t++)
+		fast_fill(&jobs[t]);
+	while (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) < nt) {
+		struct timespec ts = { 0, FLUSH_EVERY_NS };
+		nanosleep(&ts, NULL);
+		/* only a head start: the fsync reports any error */
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	}
-	for (int t = 0; t < 2; t++) {
-		jobs[t].in = in;
-		jobs[t].nin = nin;
-		jobs[t].mo = mo;
-		jobs[t].start = start;
-		jobs[t].dups = 0;
+	for (int t = 0; t <= started; t++)
+		pthread_join(th[t], NULL);
+	for (int t = 0; t < nt; t++) {
+		if (jobs[t].err && ret > 0) {
+			errno = jobs[t].err;
+			ret = -1;
+		}
+		if (jobs[t].dups && ret > 0)
+			ret = 0;
+		free(jobs[t].pos);
 	}
-	jobs[0].first = 0;
-	jobs[0].last = two ? (uint32_t)(fan_n / 2) : (uint32_t)fan_n;
-	jobs[1].first = jobs[0].last;
-	jobs[1].last = (uint32_t)fan_n;
-	if (two && pthread_create(&th, NULL, fill_buckets, &jobs[1]) != 0)
-		two = 0, jobs[0].last = (uint32_t)fan_n;
-	fill_buckets(&jobs[0]);
-	if (two)
-		pthread_join(th, NULL);
-	/* equal ids have equal prefixes: a repeat is always in one bucket */
-	dups = jobs[0].dups || jobs[1].dups;
-	free(start);
-	return !dups;
+	if (ret > 0) {
+		uint8_t hdr[MIDX_HEADER];
+		memcpy(hdr, "MIDX", 4);
+		put_be32(hdr + 4, MIDX_VERSION);
+		put_be32(hdr + 8, (uint32_t)bits);
+		if (pwrite_in_full(fd, hdr, sizeof(hdr), 0) < 0 ||
+		    pwrite_in_full(fd, fan, 4 * fan_n, MIDX_HEADER) < 0)
+			ret = -1;
+	}
+	free(fan);
+	return ret;
 }
 
-int midx_merge(const char *dir, const char *outpath, char *const *inputs,
-	       size_t nr, int auto_mode, int force, struct buf *written,
-	       uint64_t *total_out)
+/* The same with bup's merge, built in memory (any input). */
+static int write_like_bup(int fd, const struct cursor *in, size_t nin,
+			  int bits, uint64_t total)
 {
-	struct merge_input *in = xcalloc(nr ? nr : 1, sizeof(*in));
-	struct cursor *cs = xcalloc(nr ? nr : 1, sizeof(*cs));
-	struct cursor **order = xcalloc(nr ? nr : 1, sizeof(*order));
-	struct strlist names = STRLIST_INIT;
-	struct buf out = BUF_INIT, why = BUF_INIT;
+	size_t fan_n = (size_t)1 << bits;
+	size_t size = MIDX_HEADER + 4 * fan_n + 24 * (size_t)total;
+	struct cursor **order = xcalloc(nin ? nin : 1, sizeof(*order));
+	struct merge_out mo;
+	uint8_t *map;
+	int r;
+
+	/* populated up front: one fault per page costs more than the merge */
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (map == MAP_FAILED) {
+		free(order);
+		return -1;
+	}
+	memcpy(map, "MIDX", 4);
+	put_be32(map + 4, MIDX_VERSION);
+	put_be32(map + 8, (uint32_t)bits);
+	mo.bits = bits;
+	mo.fan = map + MIDX_HEADER;
+	mo.sha = mo.fan + 4 * fan_n;
+	mo.which = mo.sha + 20 * (size_t)total;
+	mo.total = total;
+	merge_like_bup(in, order, nin, &mo);
+	r = pwrite_in_full(fd, map, size, 0);
+	munmap(map, size);
+	free(order);
+	return r;
+}
+
+/*
+ * Merge the opened inputs `in` (from the `nr` paths `inputs`, the ones
+ * that could not be opened left out) as midx_merge() does.
+ */
+static int merge_opened(const char *dir, const char *outpath,
+			char *const *inputs, size_t nr,
+			const struct merge_input *in, size_t nin, int auto_mode,
+			int force, struct buf *written, uint64_t *total_out)
+{
+	struct cursor *cs = xcalloc(nin ? nin : 1, sizeof(*cs));
+	struct buf out = BUF_INIT, namelist = BUF_INIT;
 	struct atomic_file af;
 	uint64_t total = 0;
-	size_t nin = 0;
-	int ret = -1, bits;
-	for (size_t i = 0; i < nr; i++) {
-		const char *name = inputs[i];
-		size_t n = strlen(name);
-		struct cursor *c = &cs[nin];
-		if (n > 4 && !strcmp(name + n - 4, ".idx")) {
-			if (packidx_open(&in[nin].idx, name) < 0)
-				continue;
-			c->stride = in[nin].idx->version == 2 ? 20 : 24;
-			c->cur = packidx_sha(in[nin].idx, 0);
-			c->end = c->cur + c->stride * in[nin].idx->nr;
-			c->name_base = (uint32_t)names.nr;
-			strlist_add(&names, path_basename(name));
-			total += in[nin].idx->nr;
+	size_t size, nnames = 0;
+	int ret = -1, bits, r;
+
+	for (size_t i = 0; i < nin; i++) {
+		struct cursor *c = &cs[i];
+		c->name_base = (uint32_t)nnames;
+		if (in[i].idx) {
+			c->stride = in[i].idx->version == 2 ? 20 : 24;
+			c->cur = packidx_sha(in[i].idx, 0);
+			c->end = c->cur + c->stride * in[i].idx->nr;
+			if (nnames++)
+				buf_addch(&namelist, 0);
+			buf_adds(&namelist, path_basename(in[i].idx->path));
+			total += in[i].idx->nr;
 		} else {
-			struct buf missing = BUF_INIT;
-			buf_reset(&why);
-			if (midx_open(&in[nin].midx, name, &why) < 0) {
-				warning("%s", why.data);
-				continue;
-			}
-			if (!midx_complete(in[nin].midx, dir, &missing)) {
-				warning("midx '%s' refers to missing idx '%s'",
-					name, missing.data);
-				midx_free(in[nin].midx);
-				in[nin].midx = NULL;
-				if (auto_mode || force) {
-					logmsg("Removing incomplete midx %s\n", name);
-					unlink(name);
-				}
-				buf_release(&missing);
-				continue;
-			}
-			buf_release(&missing);
 			c->stride = 20;
-			c->cur = in[nin].midx->shas;
-			c->end = c->cur + 20 * (size_t)in[nin].midx->nr;
-			c->which = in[nin].midx->which;
-			c->name_base = (uint32_t)names.nr;
-			for (size_t k = 0; k < in[nin].midx->nr_names; k++)
-				strlist_add(&names, in[nin].midx->names[k]);
-			total += in[nin].midx->nr;
+			c->cur = in[i].midx->shas;
+			c->end = c->cur + 20 * (size_t)in[i].midx->nr;
+			c->which = in[i].midx->which;
+			for (size_t k = 0; k < in[i].midx->nr_names; k++) {
+				if (nnames++)
+					buf_addch(&namelist, 0);
+				buf_adds(&namelist, in[i].midx->names[k]);
+			}
+			total += in[i].midx->nr;
 		}
-		nin++;
 	}
 	if (total_out)
 		*total_out = total;
@@ -536,55 +709,26 @@ int midx_merge(const char *dir, const char *outpath, char *const *inputs,
 	bits = bits_for(total);
 	debug1("midx: creating from %zu files (%llu objects), %d bits.\n", nr,
 	       (unsigned long long)total, bits);
+	size = MIDX_HEADER + ((size_t)4 << bits) + 24 * (size_t)total;
 
-	/* the table, built in memory, then written in one go */
-	size_t fan_n = (size_t)1 << bits;
-	size_t size = MIDX_HEADER + 4 * fan_n + 24 * (size_t)total;
-	struct buf namelist = BUF_INIT;
-	struct merge_out mo;
-	uint8_t *map;
-
-	size_t maplen;
-
-	for (size_t i = 0; i < names.nr; i++) {
-		if (i)
-			buf_addch(&namelist, 0);
-		buf_adds(&namelist, names.items[i]);
-	}
-	maplen = size + namelist.len;
-	/* Built in memory (populated up front: one fault per page costs
-	 * more than the merge), then written with the names in one go. */
-	map = mmap(NULL, maplen, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (map == MAP_FAILED)
-		die("out of memory building '%s'", out.data);
-	memcpy(map, "MIDX", 4);
-	put_be32(map + 4, MIDX_VERSION);
-	put_be32(map + 8, (uint32_t)bits);
-	memcpy(map + size, namelist.data, namelist.len);
-	buf_release(&namelist);
-	mo.bits = bits;
-	mo.fan = map + MIDX_HEADER;
-	mo.sha = mo.fan + 4 * fan_n;
-	mo.which = mo.sha + 20 * (size_t)total;
-	mo.total = total;
-	/* Without repeated ids the order is simply sorted order, which the
-	 * bucketed merge makes fast; with repeats, bup's exact order. */
-	if (!merge_bucketed(cs, nin, &mo))
-		merge_like_bup(cs, order, nin, &mo);
 	unlink(out.data);
 	if (atomic_file_open(&af, out.data) < 0) {
 		error_errno("cannot create a temporary file for '%s'", out.data);
-		munmap(map, maplen);
 		goto done;
 	}
-	if (write_in_full(af.fd, map, maplen) < 0) {
+	/* the tables are written in slices, in any order, by the merge */
+	r = ftruncate(af.fd, (off_t)(size + namelist.len));
+	if (!r)
+		r = pwrite_in_full(af.fd, namelist.data, namelist.len, (off_t)size);
+	/* Without repeated ids the order is simply sorted order, which the
+	 * fast merge makes quick; with repeats, bup's exact order. */
+	if (!r && !(r = write_fast(af.fd, cs, nin, bits, total)))
+		r = write_like_bup(af.fd, cs, nin, bits, total);
+	if (r < 0) {
 		error_errno("cannot write '%s'", af.tmp.data);
 		atomic_file_abort(&af);
-		munmap(map, maplen);
 		goto done;
 	}
-	munmap(map, maplen);
 	if (atomic_file_commit(&af) < 0) {
 		error_errno("cannot write '%s'", out.data);
 		goto done;
@@ -593,17 +737,144 @@ int midx_merge(const char *dir, const char *outpath, char *const *inputs,
 		buf_add(written, out.data, out.len);
 	ret = 1;
 done:
-	for (size_t i = 0; i < nr; i++) {
+	free(cs);
+	buf_release(&out);
+	buf_release(&namelist);
+	return ret;
+}
+
+/*
+ * Open one input of a merge, as bup's _do_midx does: an idx, or a midx
+ * that names no missing idx (one that does is removed in auto and force
+ * mode).  0, or -1 after a warning.
+ */
+static int open_input(const char *dir, const char *name, int auto_mode,
+		      int force, struct merge_input *out)
+{
+	size_t n = strlen(name);
+	struct buf why = BUF_INIT, missing = BUF_INIT;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (n > 4 && !strcmp(name + n - 4, ".idx"))
+		return packidx_open(&out->idx, name);
+	if (midx_open(&out->midx, name, &why) < 0) {
+		warning("%s", why.data);
+	} else if (!midx_complete(out->midx, dir, &missing)) {
+		warning("midx '%s' refers to missing idx '%s'", name, missing.data);
+		midx_free(out->midx);
+		out->midx = NULL;
+		if (auto_mode || force) {
+			logmsg("Removing incomplete midx %s\n", name);
+			unlink(name);
+		}
+	} else {
+		ret = 0;
+	}
+	buf_release(&why);
+	buf_release(&missing);
+	return ret;
+}
+
+int midx_merge(const char *dir, const char *outpath, char *const *inputs,
+	       size_t nr, int auto_mode, int force, struct buf *written,
+	       uint64_t *total_out)
+{
+	struct merge_input *in = xcalloc(nr ? nr : 1, sizeof(*in));
+	size_t nin = 0;
+	int ret;
+
+	for (size_t i = 0; i < nr; i++)
+		if (open_input(dir, inputs[i], auto_mode, force, &in[nin]) == 0)
+			nin++;
+	ret = merge_opened(dir, outpath, inputs, nr, in, nin, auto_mode, force,
+			   written, total_out);
+	for (size_t i = 0; i < nin; i++) {
 		packidx_free(in[i].idx);
 		midx_free(in[i].midx);
 	}
 	free(in);
-	free(cs);
-	free(order);
-	strlist_clear(&names);
-	buf_release(&out);
-	buf_release(&why);
 	return ret;
+}
+
+/* ---- which midx files to use (bup's do_midx_dir and PackIdxList) ---- */
+
+struct picked {
+	struct midx *m;
+	double mtime;
+};
+
+static int by_size_newest(const void *a, const void *b)
+{
+	const struct picked *x = a, *y = b;
+	if (x->m->nr != y->m->nr)
+		return x->m->nr > y->m->nr ? -1 : 1;
+	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime ? 1 : 0;
+}
+
+int midx_pick(const char *dir, struct midx_picked *out, midx_pick_fn report,
+	      void *ctx)
+{
+	struct strlist files = STRLIST_INIT;
+	struct picked *cand = NULL;
+	size_t ncand = 0, acand = 0;
+	struct buf why = BUF_INIT;
+
+	memset(out, 0, sizeof(*out));
+	if (list_dir_suffix(dir, ".midx", &files) < 0)
+		return -1;
+	for (size_t i = 0; i < files.nr; i++) {
+		struct midx *m;
+		struct buf missing = BUF_INIT;
+		struct stat st;
+		buf_reset(&why);
+		if (midx_open(&m, files.items[i], &why) < 0) {
+			report(ctx, MIDX_BROKEN, files.items[i], why.data);
+			continue;
+		}
+		if (!midx_complete(m, dir, &missing)) {
+			report(ctx, MIDX_INCOMPLETE, files.items[i], missing.data);
+			buf_release(&missing);
+			midx_free(m);
+			continue;
+		}
+		ALLOC_GROW(cand, ncand + 1, acand);
+		cand[ncand].m = m;
+		cand[ncand].mtime = stat(files.items[i], &st) == 0 ?
+			st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9 : 0;
+		ncand++;
+	}
+	/* biggest and newest first; drop the ones that add nothing */
+	qsort(cand, ncand, sizeof(*cand), by_size_newest);
+	for (size_t i = 0; i < ncand; i++) {
+		struct midx *m = cand[i].m;
+		int any = 0;
+		for (size_t k = 0; k < m->nr_names; k++)
+			if (!strlist_has(&out->covered, m->names[k])) {
+				strlist_add(&out->covered, m->names[k]);
+				any = 1;
+			}
+		if (!any) {
+			report(ctx, MIDX_REDUNDANT, m->path, NULL);
+			midx_free(m);
+			continue;
+		}
+		ALLOC_GROW(out->midx, out->nr + 1, out->alloc);
+		out->midx[out->nr++] = m;
+	}
+	free(cand);
+	strlist_clear(&files);
+	buf_release(&why);
+	return 0;
+}
+
+void midx_picked_release(struct midx_picked *p)
+{
+	for (size_t i = 0; i < p->nr; i++)
+		midx_free(p->midx[i]);
+	free(p->midx);
+	strlist_clear(&p->covered);
+	memset(p, 0, sizeof(*p));
 }
 
 /* ---- `bup midx --auto` / `--force` (bup's do_midx_dir) ---- */
@@ -611,17 +882,8 @@ done:
 struct sized {
 	uint64_t size;
 	char *name;
-	double mtime;
-	struct strlist contents;	/* midx: the idx paths it covers */
+	struct merge_input src;	/* still open from the listing, or none */
 };
-
-static int by_size_newest(const void *a, const void *b)
-{
-	const struct sized *x = a, *y = b;
-	if (x->size != y->size)
-		return x->size > y->size ? -1 : 1;
-	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime ? 1 : 0;
-}
 
 static int by_size_name(const void *a, const void *b)
 {
@@ -640,78 +902,62 @@ static long default_max_files(void)
 	return mf > 32 ? mf - 20 : mf - 6;
 }
 
+struct maintain_ctx {
+	int auto_mode, force;
+};
+
+static void maintain_report(void *arg, enum midx_pick_event ev,
+			    const char *path, const char *detail)
+{
+	struct maintain_ctx *c = arg;
+	switch (ev) {
+	case MIDX_BROKEN:
+		warning("%s", detail);
+		break;
+	case MIDX_INCOMPLETE:
+		warning("midx '%s' refers to missing idx '%s'", path, detail);
+		if (c->auto_mode || c->force) {
+			logmsg("Removing incomplete midx %s\n", path);
+			unlink(path);
+		}
+		break;
+	case MIDX_REDUNDANT:
+		debug1("midx: %s is redundant\n", path);
+		unlink(path);
+		break;
+	}
+}
+
+static void sized_free(struct sized *s)
+{
+	packidx_free(s->src.idx);
+	midx_free(s->src.midx);
+	free(s->name);
+}
+
 int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 		  int force, int max_files, int print_names)
 {
-	struct strlist midxs = STRLIST_INIT, idxs = STRLIST_INIT, already = STRLIST_INIT;
-	struct strlist existed = STRLIST_INIT;
-	struct sized *all = NULL, *ms = NULL;
-	size_t nall = 0, aall = 0, nms = 0, ams = 0;
+	struct strlist idxs = STRLIST_INIT, existed = STRLIST_INIT;
+	struct midx_picked picked = { 0 };
+	struct maintain_ctx ctx = { auto_mode, force };
+	struct sized *all = NULL;
+	size_t nall = 0, aall = 0;
 	int hwm = force ? 1 : 5, lwm = force ? 1 : 2, ret = 0;
-	struct buf why = BUF_INIT;
 
 	if (max_files <= 0)
 		max_files = (int)default_max_files();
-	if (!(force && !auto_mode)) {
-		if (list_dir_suffix(dir, ".midx", &midxs) < 0)
-			return error_errno("cannot read '%s'", dir);
-		for (size_t i = 0; i < midxs.nr; i++) {
-			struct midx *m;
-			struct buf missing = BUF_INIT;
-			struct stat st;
-			buf_reset(&why);
-			if (midx_open(&m, midxs.items[i], &why) < 0) {
-				warning("%s", why.data);
-				continue;
-			}
-			if (!midx_complete(m, dir, &missing)) {
-				warning("midx '%s' refers to missing idx '%s'",
-					midxs.items[i], missing.data);
-				if (auto_mode || force) {
-					logmsg("Removing incomplete midx %s\n", midxs.items[i]);
-					unlink(midxs.items[i]);
-				}
-				buf_release(&missing);
-				midx_free(m);
-				continue;
-			}
-			buf_release(&missing);
-			ALLOC_GROW(ms, nms + 1, ams);
-			memset(&ms[nms], 0, sizeof(ms[nms]));
-			ms[nms].size = m->nr;
-			ms[nms].name = midxs.items[i];
-			ms[nms].mtime = stat(midxs.items[i], &st) == 0 ?
-				st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9 : 0;
-			for (size_t k = 0; k < m->nr_names; k++) {
-				struct buf p = BUF_INIT;
-				buf_addf(&p, "%s/%s", dir, m->names[k]);
-				strlist_add_owned(&ms[nms].contents, buf_detach(&p, NULL));
-			}
-			nms++;
-			midx_free(m);
-		}
-		/* biggest and newest first; drop the ones that add nothing */
-		qsort(ms, nms, sizeof(*ms), by_size_newest);
-		for (size_t i = 0; i < nms; i++) {
-			int any = 0;
-			for (size_t k = 0; k < ms[i].contents.nr; k++)
-				if (!strlist_has(&already, ms[i].contents.items[k])) {
-					strlist_add(&already, ms[i].contents.items[k]);
-					any = 1;
-				}
-			if (!any) {
-				debug1("midx: %s is redundant\n", ms[i].name);
-				unlink(ms[i].name);
-				strlist_add(&already, ms[i].name);
-			}
-		}
-	}
-	for (size_t i = 0; i < nms; i++) {
-		if (strlist_has(&already, ms[i].name))
-			continue;
+	/* -f alone does not use the midx files there are */
+	if (!(force && !auto_mode) &&
+	    midx_pick(dir, &picked, maintain_report, &ctx) < 0)
+		return error_errno("cannot read '%s'", dir);
+	for (size_t i = 0; i < picked.nr; i++) {
 		ALLOC_GROW(all, nall + 1, aall);
-		all[nall].size = ms[i].size;
-		all[nall].name = xstrdup(ms[i].name);
+		memset(&all[nall], 0, sizeof(all[nall]));
+		all[nall].size = picked.midx[i]->nr;
+		all[nall].name = xstrdup(picked.midx[i]->path);
+		all[nall].src.midx = picked.midx[i];
+		picked.midx[i] = NULL;
 		nall++;
 	}
 	if (list_dir_suffix(dir, ".idx", &idxs) < 0) {
@@ -720,15 +966,16 @@ int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 	}
 	for (size_t i = 0; i < idxs.nr; i++) {
 		struct packidx *ix;
-		if (strlist_has(&already, idxs.items[i]))
+		if (strlist_has(&picked.covered, path_basename(idxs.items[i])))
 			continue;
 		if (packidx_open(&ix, idxs.items[i]) < 0)
 			continue;
 		ALLOC_GROW(all, nall + 1, aall);
+		memset(&all[nall], 0, sizeof(all[nall]));
 		all[nall].size = ix->nr;
 		all[nall].name = xstrdup(idxs.items[i]);
+		all[nall].src.idx = ix;
 		nall++;
-		packidx_free(ix);
 	}
 	for (size_t i = 0; i < nall; i++)
 		strlist_add(&existed, all[i].name);
@@ -742,17 +989,28 @@ int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 		for (size_t g = 0; g < cut; g += (size_t)max_files) {
 			size_t n = cut - g < (size_t)max_files ? cut - g : (size_t)max_files;
 			char **names = xcalloc(n, sizeof(*names));
+			struct merge_input *in = xcalloc(n, sizeof(*in));
 			struct buf w = BUF_INIT;
 			uint64_t total = 0;
-			for (size_t k = 0; k < n; k++)
-				names[k] = all[g + k].name;
-			int r = midx_merge(dir, outpath, names, n, auto_mode, force,
-					   &w, &total);
+			size_t nin = 0;
+			for (size_t k = 0; k < n; k++) {
+				struct sized *s = &all[g + k];
+				names[k] = s->name;
+				/* a midx written by an earlier round */
+				if (!s->src.idx && !s->src.midx &&
+				    open_input(dir, s->name, auto_mode, force, &s->src) < 0)
+					continue;
+				in[nin++] = s->src;
+			}
+			int r = merge_opened(dir, outpath, names, n, in, nin,
+					     auto_mode, force, &w, &total);
 			free(names);
+			free(in);
 			if (r < 0)
 				ret = -1;
 			if (r > 0) {
 				ALLOC_GROW(next, nnext + 1, anext);
+				memset(&next[nnext], 0, sizeof(next[nnext]));
 				next[nnext].size = total;
 				next[nnext].name = buf_detach(&w, NULL);
 				nnext++;
@@ -764,7 +1022,7 @@ int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 			next[nnext++] = all[k];
 		}
 		for (size_t k = 0; k < cut; k++)
-			free(all[k].name);
+			sized_free(&all[k]);
 		free(all);
 		all = next;
 		nall = nnext;
@@ -778,15 +1036,10 @@ int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 				printf("%s\n", all[i].name);
 done:
 	for (size_t i = 0; i < nall; i++)
-		free(all[i].name);
+		sized_free(&all[i]);
 	free(all);
-	for (size_t i = 0; i < nms; i++)
-		strlist_clear(&ms[i].contents);
-	free(ms);
-	strlist_clear(&midxs);
+	midx_picked_release(&picked);
 	strlist_clear(&idxs);
-	strlist_clear(&already);
 	strlist_clear(&existed);
-	buf_release(&why);
 	return ret;
 }

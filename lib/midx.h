@@ -9,6 +9,8 @@
  * does (same bits, order, which-table and name list), under a temporary
  * name, fsynced, then renamed.  midx_maintain() is `bup midx --auto` and
  * `--force` over a directory; the pack writer runs it after each pack.
+ * midx_pick() chooses which midx files of a directory count, for both
+ * midx_maintain() and the packlist's lookups.
  */
 #ifndef BUP_MIDX_H
 #define BUP_MIDX_H
@@ -17,6 +19,7 @@
 
 #include "buf.h"
 #include "oid.h"
+#include "strlist.h"
 
 struct midx {
 	char *path;
@@ -43,6 +46,28 @@ const char *midx_source(const struct midx *m, uint32_t i);
 /* Do all the idx files it names exist (in `dir`)?  The first missing
  * one goes to `missing` if not. */
 int midx_complete(const struct midx *m, const char *dir, struct buf *missing);
+
+/*
+ * The midx files of `dir` worth using, as bup picks them both for lookups
+ * and for `bup midx --auto`: every one that opens and names no missing
+ * idx, biggest and newest first, kept only if it covers an idx that the
+ * ones before it do not.  report() hears of each one left out (detail:
+ * the reason for MIDX_BROKEN, the missing idx for MIDX_INCOMPLETE); what
+ * to say or remove is the caller's policy.  0, or -1 with errno if the
+ * directory cannot be read.
+ */
+enum midx_pick_event { MIDX_BROKEN, MIDX_INCOMPLETE, MIDX_REDUNDANT };
+typedef void (*midx_pick_fn)(void *ctx, enum midx_pick_event ev,
+			     const char *path, const char *detail);
+struct midx_picked {
+	struct midx **midx;	/* the ones kept, in that order */
+	size_t nr, alloc;
+	struct strlist covered;	/* basenames of the idx files they cover */
+};
+int midx_pick(const char *dir, struct midx_picked *out, midx_pick_fn report,
+	      void *ctx);
+/* Frees the midx still in out->midx (set an entry to NULL to keep it). */
+void midx_picked_release(struct midx_picked *p);
 
 /*
  * Merge `inputs` (.idx or .midx paths) into `outpath` (NULL: the default

@@ -37,19 +37,6 @@ void packlist_release(struct packlist *pl)
 	memset(pl, 0, sizeof(*pl));
 }
 
-struct candidate {
-	struct midx *m;
-	double mtime;
-};
-
-static int by_size_newest(const void *a, const void *b)
-{
-	const struct candidate *x = a, *y = b;
-	if (x->m->nr != y->m->nr)
-		return x->m->nr > y->m->nr ? -1 : 1;
-	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime ? 1 : 0;
-}
-
 static int by_count_desc(const void *a, const void *b)
 {
 	const struct packlist_entry *x = a, *y = b;
@@ -65,11 +52,30 @@ static void add_entry(struct packlist *pl, struct packidx *idx, struct midx *m)
 	pl->nr++;
 }
 
+/* What PackIdxList says about the midx files it leaves out. */
+static void refresh_report(void *ctx, enum midx_pick_event ev,
+			   const char *path, const char *detail)
+{
+	struct packlist *pl = ctx;
+	switch (ev) {
+	case MIDX_BROKEN:
+		warning("ignoring %s", detail);
+		break;
+	case MIDX_INCOMPLETE:
+		if (pl->verbose)
+			warning("ignoring midx '%s': index '%s' is missing",
+				path, detail);
+		break;
+	case MIDX_REDUNDANT:
+		debug1("midx: ignoring redundant %s\n", path);
+		break;
+	}
+}
+
 int packlist_refresh(struct packlist *pl)
 {
-	struct strlist files = STRLIST_INIT, covered = STRLIST_INIT;
-	struct candidate *cand = NULL;
-	size_t ncand = 0, acand = 0;
+	struct strlist files = STRLIST_INIT;
+	struct midx_picked picked = { 0 };
 	struct buf why = BUF_INIT, path = BUF_INIT;
 
 	packlist_invalidate(pl);
@@ -77,61 +83,25 @@ int packlist_refresh(struct packlist *pl)
 	if (access(pl->dir, F_OK) < 0)
 		return 0;
 	if (!pl->ignore_midx) {
-		if (list_dir_suffix(pl->dir, ".midx", &files) < 0)
+		if (midx_pick(pl->dir, &picked, refresh_report, pl) < 0)
 			warning_errno("cannot read '%s'", pl->dir);
-		for (size_t i = 0; i < files.nr; i++) {
-			struct midx *m;
-			struct buf missing = BUF_INIT;
-			struct stat st;
-			buf_reset(&why);
-			if (midx_open(&m, files.items[i], &why) < 0) {
-				warning("ignoring %s", why.data);
-				continue;
-			}
-			if (!midx_complete(m, pl->dir, &missing)) {
-				if (pl->verbose)
-					warning("ignoring midx '%s': index '%s' is missing",
-						files.items[i], missing.data);
-				buf_release(&missing);
-				midx_free(m);
-				continue;
-			}
-			ALLOC_GROW(cand, ncand + 1, acand);
-			cand[ncand].m = m;
-			cand[ncand].mtime = stat(files.items[i], &st) == 0 ?
-				st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9 : 0;
-			ncand++;
+		for (size_t i = 0; i < picked.nr; i++) {
+			add_entry(pl, NULL, picked.midx[i]);
+			picked.midx[i] = NULL;
 		}
-		qsort(cand, ncand, sizeof(*cand), by_size_newest);
-		for (size_t i = 0; i < ncand; i++) {
-			struct midx *m = cand[i].m;
-			int needed = 0;
-			for (size_t k = 0; k < m->nr_names && !needed; k++)
-				needed = !strlist_has(&covered, m->names[k]);
-			if (!needed) {
-				debug1("midx: ignoring redundant %s\n", m->path);
-				midx_free(m);
-				continue;
-			}
-			for (size_t k = 0; k < m->nr_names; k++)
-				strlist_add(&covered, m->names[k]);
-			add_entry(pl, NULL, m);
-		}
-		free(cand);
-		strlist_clear(&files);
 	}
 	if (list_dir_suffix(pl->dir, ".idx", &files) < 0)
 		warning_errno("cannot read '%s'", pl->dir);
 	for (size_t i = 0; i < files.nr; i++) {
 		struct packidx *idx;
-		if (strlist_has(&covered, path_basename(files.items[i])))
+		if (strlist_has(&picked.covered, path_basename(files.items[i])))
 			continue;
 		if (packidx_open(&idx, files.items[i]) < 0)
 			continue;
 		add_entry(pl, idx, NULL);
 	}
 	strlist_clear(&files);
-	strlist_clear(&covered);
+	midx_picked_release(&picked);
 	qsort(pl->ents, pl->nr, sizeof(*pl->ents), by_count_desc);
 
 	buf_addf(&path, "%s/bup.bloom", pl->dir);

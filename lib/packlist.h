@@ -3,11 +3,11 @@
  * indexes of objects/pack, all mmapped (bup's PackIdxList, FORMATS-1 §6).
  *
  * Built at the first lookup, and again after packlist_invalidate() (the
- * pack writer calls it when a pack is finished).  Building it: every
- * complete *.midx (one naming a missing idx is ignored, with a warning
- * under verbose), biggest and newest first, kept only if it covers an
- * idx no kept midx covers; then every *.idx no kept midx covers; all
- * sorted by entry count, largest first.  bup.bloom is used only if it is
+ * pack writer calls it when a pack is finished).  Building it: the
+ * midx files midx_pick() keeps (every complete *.midx, biggest and newest
+ * first, kept only if it covers an idx no kept midx covers; one naming a
+ * missing idx is ignored, with a warning under verbose); then every *.idx
+ * no kept midx covers; all sorted by entry count, largest first.  bup.bloom is used only if it is
  * valid and holds at least as many entries as all of those together.
  *
  * Lookup order: the bloom filter ("no" is final; after a "maybe" the

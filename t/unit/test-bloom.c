@@ -228,6 +228,38 @@ static void test_bloom_maintain_creates(void **state)
 		free_set(&s[i]);
 }
 
+/* Enough ids for the threaded fill (lib/bloom.c's FILL_THREADS_FROM):
+ * the same table as adding them one by one. */
+static void test_bloom_maintain_big(void **state)
+{
+	char dir[512], path[600];
+	struct set s[5];
+	struct buf file = BUF_INIT;
+	(void)state;
+	new_dir(dir, sizeof(dir));
+	for (int i = 0; i < 5; i++)
+		make_set(dir, &s[i], 50000);
+	assert_int_equal(bloom_maintain(dir, NULL, 0, 0), 0);
+	bloom_path(path, sizeof(path), dir);
+	struct bloom *b = open_ok(path);
+	/* 250000 entries: 4 bytes each, 2^19 <= 10^6 < 2^20 */
+	assert_int_equal(b->bits, 19);
+	assert_int_equal(b->k, 5);
+	assert_int_equal(b->entries, 250000);
+	assert_int_equal(b->nr_names, 5);
+	assert_all_present(b, s, 5);
+	assert_int_equal(read_file(path, &file), 0);
+	uint8_t *t = calloc((size_t)1 << 19, 1);
+	for (int i = 0; i < 5; i++)
+		bloom_add_ids(t, 19, 5, s[i].ids[0].hash, s[i].nr, sizeof(struct oid));
+	assert_memory_equal(file.data + 16, t, (size_t)1 << 19);
+	free(t);
+	bloom_free(b);
+	buf_release(&file);
+	for (int i = 0; i < 5; i++)
+		free_set(&s[i]);
+}
+
 /* Hand-computed bit positions of §5.2. */
 static void test_bloom_bit_positions(void **state)
 {
@@ -538,6 +570,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bloom_maintain_creates),
+		cmocka_unit_test(test_bloom_maintain_big),
 		cmocka_unit_test(test_bloom_bit_positions),
 		cmocka_unit_test(test_bloom_k4_and_outpath),
 		cmocka_unit_test(test_bloom_incremental),

@@ -476,6 +476,64 @@ static void test_midx_same_first_word(void **state)
 	free_set(&s[0]);
 }
 
+static void rewrite_set(const char *dir, struct set *s)
+{
+	unlink(s->path);
+	free(s->path);
+	s->path = write_idx(dir, s->ids, s->nr);
+}
+
+/*
+ * Enough ids for the threaded merge (lib/midx.c's THREADS_FROM): plain
+ * random ids; ids bunched under one prefix (a slice sorted the slow
+ * way); and an id in two idx files far into the table (a thread gives
+ * up, bup's merge redoes the file).
+ */
+static void test_midx_big(void **state)
+{
+	char dir[512];
+	struct set s[4];
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		new_dir(dir, sizeof(dir));
+		for (int i = 0; i < 4; i++)
+			make_set(dir, &s[i], 60000);
+		if (round == 1) {
+			/* 3000 ids with equal first 4 bytes, 40 with equal
+			 * first 3 in another input */
+			for (int i = 0; i < 3000; i++)
+				memcpy(s[0].ids[i].hash, "\x9a\xbc\xde\xf0", 4);
+			for (int i = 0; i < 40; i++)
+				memcpy(s[1].ids[i].hash, "\x9a\xbc\xde", 3);
+			rewrite_set(dir, &s[0]);
+			rewrite_set(dir, &s[1]);
+		} else if (round == 2) {
+			s[3].ids[7].hash[0] = 0xf7;
+			s[2].ids[5] = s[3].ids[7];
+			rewrite_set(dir, &s[2]);
+			rewrite_set(dir, &s[3]);
+		}
+		char *in[] = { s[0].path, s[1].path, s[2].path, s[3].path };
+		char out[600];
+		snprintf(out, sizeof(out), "%s/big.midx", dir);
+		assert_int_equal(midx_merge(dir, out, in, 4, 0, 0, NULL, NULL), 1);
+		struct midx *m = open_ok(out);
+		check_structure(m, 240000, 11);	/* pages 1171 */
+		for (int k = 0; k < 4; k++)
+			for (uint32_t i = 0; i < s[k].nr; i++) {
+				int64_t at = midx_find(m, &s[k].ids[i]);
+				assert_true(at >= 0);
+				if (round == 2 && k == 2 && i == 5)
+					continue;	/* the repeated id */
+				assert_string_equal(midx_source(m, (uint32_t)at),
+						    base(s[k].path));
+			}
+		midx_free(m);
+		for (int i = 0; i < 4; i++)
+			free_set(&s[i]);
+	}
+}
+
 static void test_midx_merge_skips(void **state)
 {
 	char dir[512];
@@ -630,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_midx_of_midx),
 		cmocka_unit_test(test_midx_close_ids),
 		cmocka_unit_test(test_midx_same_first_word),
+		cmocka_unit_test(test_midx_big),
 		cmocka_unit_test(test_midx_merge_skips),
 		cmocka_unit_test(test_midx_open_rejects),
 		cmocka_unit_test(test_midx_counted_steps),
