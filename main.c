@@ -203,7 +203,6 @@ int main(int argc, char **argv)
 	}
 	if (!sub[0][0])
 		main_usage(NULL);
-	repo_global_init();
 	c = find_command(sub[0]);
 	if (c)
 		return finish_stdout(c->fn(nsub, sub));

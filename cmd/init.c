@@ -71,6 +71,7 @@ int cmd_init(int argc, char **argv)
 		buf_release(&head);
 	}
 	io.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKDIR;
+	repo_global_init();
 	if (git_repository_init_ext(&g, path, &io) < 0) {
 		report_git_error("could not init repository");
 		return EXIT_ERRORS;

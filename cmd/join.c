@@ -22,63 +22,65 @@ struct join_out {
 };
 
 /* Blobs as they are, trees entry by entry, commits through their tree. */
-static int join_object(git_odb *odb, const git_oid *id, struct join_out *out,
-		       const char *what)
+static int join_object(struct repo *repo, const struct oid *id,
+		       struct join_out *out, const char *what)
 {
-	git_odb_object *obj;
+	struct buf obj = BUF_INIT;
+	enum obj_type type;
 	const char *p, *end;
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[OID_HEXSZ + 1];
 	int r = 0;
 
-	if (git_odb_read(&obj, odb, id) < 0)
+	switch (repo_read_object(repo, id, &type, &obj)) {
+	case -1:
 		return error("object %s (from '%s') is missing",
-			     git_oid_tostr(hex, sizeof(hex), id), what);
-	p = git_odb_object_data(obj);
-	end = p + git_odb_object_size(obj);
-	switch (git_odb_object_type(obj)) {
-	case GIT_OBJECT_BLOB:
-		if (fwrite(p, 1, (size_t)(end - p), out->f) != (size_t)(end - p))
+			     oid_to_hex(id, hex), what);
+	case -2:
+		return -1;
+	}
+	p = obj.data;
+	end = p + obj.len;
+	switch (type) {
+	case OBJ_BLOB:
+		if (fwrite(p, 1, obj.len, out->f) != obj.len)
 			die_errno("cannot write '%s'", out->name);
 		break;
-	case GIT_OBJECT_TREE:
+	case OBJ_TREE:
 		while (p < end && !r) {
 			const char *nul = memchr(p, 0, (size_t)(end - p));
-			git_oid child;
+			struct oid child;
 			if (!nul || end - nul < 21) {
-				r = error("tree %s is corrupt",
-					  git_oid_tostr(hex, sizeof(hex), id));
+				r = error("tree %s is corrupt", oid_to_hex(id, hex));
 				break;
 			}
-			git_oid_fromraw(&child, (const unsigned char *)nul + 1);
-			r = join_object(odb, &child, out, what);
+			memcpy(child.hash, nul + 1, OID_RAWSZ);
+			r = join_object(repo, &child, out, what);
 			p = nul + 21;
 		}
 		break;
-	case GIT_OBJECT_COMMIT: {
-		git_oid tree;
+	case OBJ_COMMIT: {
+		struct oid tree;
 		if (end - p < 45 || strncmp(p, "tree ", 5) ||
-		    git_oid_fromstrn(&tree, p + 5, 40) < 0) {
-			r = error("commit %s is corrupt",
-				  git_oid_tostr(hex, sizeof(hex), id));
+		    oid_from_hex(&tree, p + 5) < 0) {
+			r = error("commit %s is corrupt", oid_to_hex(id, hex));
 			break;
 		}
-		r = join_object(odb, &tree, out, what);
+		r = join_object(repo, &tree, out, what);
 		break;
 	}
 	default:
 		r = error("cannot join object %s of type %s",
-			  git_oid_tostr(hex, sizeof(hex), id),
-			  git_object_type2string(git_odb_object_type(obj)));
+			  oid_to_hex(id, hex), obj_type_name(type));
 	}
-	git_odb_object_free(obj);
+	buf_release(&obj);
 	return r;
 }
 
-static int join_one(struct repo *repo, git_odb *odb, const char *ref,
-		    struct join_out *out)
+static int join_one(struct repo *repo, const char *ref, struct join_out *out)
 {
 	git_object *obj;
 	git_oid id;
+	struct oid oid;
 	if (git_oid_fromstrn(&id, ref, strlen(ref)) == 0 && strlen(ref) == 40) {
 		/* a full id */
 	} else if (git_revparse_single(&obj, repo->git, ref) == 0) {
@@ -87,7 +89,8 @@ static int join_one(struct repo *repo, git_odb *odb, const char *ref,
 	} else {
 		return error("'%s' is not a known ref or object id", ref);
 	}
-	return join_object(odb, &id, out, ref);
+	memcpy(oid.hash, id.id, OID_RAWSZ);
+	return join_object(repo, &oid, out, ref);
 }
 
 int cmd_join(int argc, char **argv)
@@ -96,17 +99,12 @@ int cmd_join(int argc, char **argv)
 	struct repo repo;
 	struct join_out out = { stdout, "<stdout>" };
 	const char *outname;
-	git_odb *odb;
 	int ret = EXIT_OK;
 
 	opt_parse(&o, join_usage, argc, argv);
 	if (opt_str(&o, "remote"))
 		opt_fatal(&o, "-r/--remote is not supported yet");
 	repo_open(&repo, NULL);
-	if (git_repository_odb(&odb, repo.git) < 0) {
-		report_git_error("cannot open the object database");
-		return EXIT_ERRORS;
-	}
 	outname = opt_str(&o, "o");
 	if (outname) {
 		out.f = fopen(outname, "wb");
@@ -116,7 +114,7 @@ int cmd_join(int argc, char **argv)
 	}
 	if (o.nr_args) {
 		for (int i = 0; i < o.nr_args; i++)
-			if (join_one(&repo, odb, o.args[i], &out) < 0)
+			if (join_one(&repo, o.args[i], &out) < 0)
 				ret = EXIT_ERRORS;
 	} else {
 		char line[4096];
@@ -124,13 +122,12 @@ int cmd_join(int argc, char **argv)
 			line[strcspn(line, "\r\n")] = 0;
 			if (!*line)
 				continue;
-			if (join_one(&repo, odb, line, &out) < 0)
+			if (join_one(&repo, line, &out) < 0)
 				ret = EXIT_ERRORS;
 		}
 	}
 	if (out.f != stdout && fclose(out.f))
 		die_errno("cannot write '%s'", outname);
-	git_odb_free(odb);
 	repo_close(&repo);
 	opt_release(&o);
 	return ret;

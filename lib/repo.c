@@ -1,4 +1,5 @@
 #include "repo.h"
+#include "objread.h"
 #include "usage.h"
 
 #include <errno.h>
@@ -10,6 +11,11 @@
 
 void repo_global_init(void)
 {
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
 	git_libgit2_init();
 	/* Refs and objects libgit2 writes are fsynced, as ours are. */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
@@ -75,6 +81,7 @@ void repo_open(struct repo *r, const char *path)
 				   r->path);
 		die_status(14, "'%s' is not a repository", r->path);
 	}
+	repo_global_init();
 	if (git_repository_open_bare(&r->git, r->path) < 0) {
 		report_git_error(r->path);
 		exit(14);
@@ -86,10 +93,45 @@ void repo_open(struct repo *r, const char *path)
 void repo_close(struct repo *r)
 {
 	packlist_release(&r->packs);
+	objreader_free(r->objects);
+	if (r->odb)
+		git_odb_free(r->odb);
 	if (r->git)
 		git_repository_free(r->git);
 	free(r->path);
 	memset(r, 0, sizeof(*r));
+}
+
+int repo_read_object(struct repo *r, const struct oid *oid,
+		     enum obj_type *type, struct buf *out)
+{
+	git_odb_object *o;
+	git_oid id;
+	int n;
+
+	if (!r->objects_opened) {
+		r->objects = objreader_new(r->path);
+		r->objects_opened = 1;
+	}
+	n = objreader_read(r->objects, oid, type, out);
+	if (n)
+		return n > 0 ? 0 : -2;
+	if (!r->odb && git_repository_odb(&r->odb, r->git) < 0)
+		return report_git_error("cannot open the object database") - 1;
+	memcpy(id.id, oid->hash, OID_RAWSZ);
+	if (git_odb_read(&o, r->odb, &id) < 0)
+		return -1;
+	switch (git_odb_object_type(o)) {
+	case GIT_OBJECT_COMMIT: *type = OBJ_COMMIT; break;
+	case GIT_OBJECT_TREE: *type = OBJ_TREE; break;
+	case GIT_OBJECT_BLOB: *type = OBJ_BLOB; break;
+	case GIT_OBJECT_TAG: *type = OBJ_TAG; break;
+	default: *type = OBJ_NONE; break;
+	}
+	buf_reset(out);
+	buf_add(out, git_odb_object_data(o), git_odb_object_size(o));
+	git_odb_object_free(o);
+	return 0;
 }
 
 int repo_config_str(struct repo *r, const char *key, struct buf *out)

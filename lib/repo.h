@@ -21,10 +21,15 @@
 #include "oid.h"
 #include "packlist.h"
 
+struct objreader;
+
 struct repo {
 	char *path;		/* no trailing slash */
 	git_repository *git;
 	struct packlist packs;
+	struct objreader *objects;	/* direct pack reads (repo_read_object) */
+	int objects_opened;
+	git_odb *odb;			/* libgit2's, for everything else */
 };
 
 /* The path bup would use: `path`, else $BUP_DIR, else ~/.bup. Caller frees. */
@@ -51,10 +56,23 @@ int repo_update_ref(struct repo *r, const char *refname,
 /* Resolve a ref name, "HEAD~2", a hex id... as git does. 0, or -1. */
 int repo_resolve(struct repo *r, const char *spec, struct oid *out);
 
+/*
+ * Read a whole object: from bup's packs directly (lib/objread.h), else
+ * through libgit2 (loose objects, deltas).  0 with *type and `out` set;
+ * -1 if the repository does not have it (nothing printed); -2 after
+ * reporting a corrupt pack.
+ */
+int repo_read_object(struct repo *r, const struct oid *oid,
+		     enum obj_type *type, struct buf *out);
+
 /* Report the last libgit2 error as one line, return -1. */
 int report_git_error(const char *what);
 
-/* libgit2 set-up (fsync on); called by main before any command. */
+/*
+ * libgit2 set-up (fsync on), once, before the first repository is opened
+ * or created: it costs milliseconds (TLS set-up) that commands which
+ * never open one, or run thousands of times in scripts, need not pay.
+ */
 void repo_global_init(void);
 
 

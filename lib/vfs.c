@@ -19,14 +19,14 @@
 
 /*
  * An object's bytes.  Everything else reads objects through
- * obj_read()/obj_release(), so a direct pack reader can replace
- * libgit2 here without touching the rest.
+ * obj_read()/obj_release() (repo_read_object: straight from the packs).
  */
 struct obj {
 	enum obj_type type;
 	const uint8_t *data;
 	size_t len;
-	git_odb_object *handle;
+	int loaded;
+	struct buf bytes;
 };
 
 #define TREE_CACHE_SIZE 512	/* a power of two */
@@ -58,7 +58,7 @@ struct revlist {
 
 struct vfs {
 	struct repo *repo;
-	git_odb *odb;
+	git_odb *odb;		/* for object headers */
 	struct ctree *trees[TREE_CACHE_SIZE];
 	struct revlist *revlists;
 	/* commits bup's cache would hold with their metadata ("itm:") */
@@ -67,29 +67,26 @@ struct vfs {
 
 static void obj_read(struct vfs *v, const struct oid *oid, struct obj *o)
 {
-	git_oid id;
 	char hex[OID_HEXSZ + 1];
+	int r;
 
-	memcpy(id.id, oid->hash, OID_RAWSZ);
-	if (git_odb_read(&o->handle, v->odb, &id) < 0)
+	buf_init(&o->bytes, 0);
+	o->loaded = 1;
+	r = repo_read_object(v->repo, oid, &o->type, &o->bytes);
+	if (r == -2)
+		exit_after_error(1);
+	if (r < 0)
 		die("cannot read object %s: %s", oid_to_hex(oid, hex),
 		    git_error_last() ? git_error_last()->message : "not found");
-	switch (git_odb_object_type(o->handle)) {
-	case GIT_OBJECT_COMMIT: o->type = OBJ_COMMIT; break;
-	case GIT_OBJECT_TREE: o->type = OBJ_TREE; break;
-	case GIT_OBJECT_BLOB: o->type = OBJ_BLOB; break;
-	case GIT_OBJECT_TAG: o->type = OBJ_TAG; break;
-	default: o->type = OBJ_NONE; break;
-	}
-	o->data = git_odb_object_data(o->handle);
-	o->len = git_odb_object_size(o->handle);
+	o->data = (const uint8_t *)o->bytes.data;
+	o->len = o->bytes.len;
 }
 
 static void obj_release(struct obj *o)
 {
-	if (o->handle)
-		git_odb_object_free(o->handle);
+	buf_release(&o->bytes);
 	memset(o, 0, sizeof(*o));
+	buf_init(&o->bytes, 0);
 }
 
 /* The type and size of an object without inflating it. */
@@ -696,7 +693,7 @@ size_t vfs_reader_next(struct vfs_reader *r, const uint8_t **data)
 	if (!r->started)
 		reader_start(r);
 	while (!r->done) {
-		if (r->blob.handle && r->blob_pos < r->blob.len) {
+		if (r->blob.loaded && r->blob_pos < r->blob.len) {
 			size_t n = r->blob.len - r->blob_pos;
 			*data = r->blob.data + r->blob_pos;
 			r->blob_pos = r->blob.len;
@@ -715,7 +712,7 @@ size_t vfs_reader_read(struct vfs_reader *r, void *buf, size_t len)
 	if (!r->started && !r->done)
 		reader_start(r);
 	while (got < len && !r->done) {
-		if (r->blob.handle && r->blob_pos < r->blob.len) {
+		if (r->blob.loaded && r->blob_pos < r->blob.len) {
 			size_t n = r->blob.len - r->blob_pos;
 			if (n > len - got)
 				n = len - got;

@@ -1,0 +1,175 @@
+/*
+ * Unit tests for lib/objread and repo_read_object: objects written by the
+ * pack writer read back whole; what is not in a pack (a loose object)
+ * comes through libgit2; a damaged pack is reported, not misread.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/buf.h"
+#include "lib/objread.h"
+#include "lib/oid.h"
+#include "lib/packwriter.h"
+#include "lib/repo.h"
+#include "lib/usage.h"
+
+static char tmpdir[] = "/tmp/test-objread-XXXXXX";
+static char repopath[1024];
+
+static int setup(void **state)
+{
+	char cmd[1200];
+	(void)state;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	setenv("HOME", tmpdir, 1);
+	snprintf(repopath, sizeof(repopath), "%s/repo", tmpdir);
+	snprintf(cmd, sizeof(cmd), "git init -q --bare '%s'", repopath);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[256];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Some objects of every size class: empty, small, compressible, random. */
+static void make_data(struct buf *b, int k)
+{
+	buf_reset(b);
+	for (int i = 0; i < k * 997; i++)
+		buf_addch(b, k % 2 ? (char)(rand() & 0xff) : (char)('a' + i % 7));
+}
+
+static void test_read_back(void **state)
+{
+	struct repo r;
+	struct packwriter_opts po = PACKWRITER_OPTS_INIT;
+	struct packwriter *pw;
+	struct oid ids[40], missing;
+	struct buf data = BUF_INIT, got = BUF_INIT;
+	enum obj_type type;
+	(void)state;
+
+	repo_open(&r, repopath);
+	pw = packwriter_new(&r, &po);
+	srand(7);
+	for (int k = 0; k < 40; k++) {
+		make_data(&data, k);
+		packwriter_write(pw, k == 39 ? OBJ_COMMIT : OBJ_BLOB, data.data,
+				 data.len, &ids[k]);
+	}
+	packwriter_close(pw);
+	repo_close(&r);
+
+	repo_open(&r, repopath);
+	srand(7);
+	for (int k = 0; k < 40; k++) {
+		make_data(&data, k);
+		assert_int_equal(repo_read_object(&r, &ids[k], &type, &got), 0);
+		assert_int_equal(type, k == 39 ? OBJ_COMMIT : OBJ_BLOB);
+		assert_int_equal(got.len, data.len);
+		assert_memory_equal(got.data, data.data, data.len);
+		/* it came straight from the pack */
+		assert_non_null(r.objects);
+	}
+	memset(missing.hash, 0x42, sizeof(missing.hash));
+	assert_int_equal(repo_read_object(&r, &missing, &type, &got), -1);
+	repo_close(&r);
+	buf_release(&data);
+	buf_release(&got);
+}
+
+static void test_loose_object_through_libgit2(void **state)
+{
+	struct repo r;
+	struct oid id;
+	struct buf got = BUF_INIT;
+	enum obj_type type;
+	char cmd[1200], hex[64];
+	FILE *p;
+	(void)state;
+
+	snprintf(cmd, sizeof(cmd),
+		 "printf 'loose one' | git --git-dir='%s' hash-object -w --stdin",
+		 repopath);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(hex, sizeof(hex), p));
+	pclose(p);
+	assert_int_equal(oid_from_hex(&id, hex), 0);
+	repo_open(&r, repopath);
+	assert_int_equal(repo_read_object(&r, &id, &type, &got), 0);
+	assert_int_equal(type, OBJ_BLOB);
+	assert_int_equal(got.len, 9);
+	assert_memory_equal(got.data, "loose one", 9);
+	repo_close(&r);
+	buf_release(&got);
+}
+
+static void test_corrupt_pack_is_reported(void **state)
+{
+	struct repo r;
+	struct packwriter_opts po = PACKWRITER_OPTS_INIT;
+	struct packwriter *pw;
+	struct oid id;
+	struct buf data = BUF_INIT, got = BUF_INIT, pack = BUF_INIT;
+	enum obj_type type;
+	char cmd[1200], line[1200];
+	FILE *p;
+	int fd;
+	(void)state;
+
+	snprintf(cmd, sizeof(cmd), "%s/bad", tmpdir);
+	snprintf(line, sizeof(line), "git init -q --bare '%s'", cmd);
+	assert_int_equal(system(line), 0);
+	repo_open(&r, cmd);
+	pw = packwriter_new(&r, &po);
+	for (int i = 0; i < 5000; i++)
+		buf_addch(&data, (char)('a' + i % 13));
+	packwriter_write(pw, OBJ_BLOB, data.data, data.len, &id);
+	packwriter_close(pw);
+	repo_close(&r);
+
+	snprintf(line, sizeof(line), "ls %s/objects/pack/*.pack", cmd);
+	p = popen(line, "r");
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	line[strcspn(line, "\n")] = 0;
+	buf_adds(&pack, line);
+	/* flip a byte inside the object's compressed data */
+	fd = open(pack.data, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "\xff\xff", 2, 20), 2);
+	close(fd);
+
+	repo_open(&r, cmd);
+	assert_int_equal(repo_read_object(&r, &id, &type, &got), -2);
+	repo_close(&r);
+	buf_release(&data);
+	buf_release(&got);
+	buf_release(&pack);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_back),
+		cmocka_unit_test(test_loose_object_through_libgit2),
+		cmocka_unit_test(test_corrupt_pack_is_reported),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
