@@ -7,6 +7,7 @@ bup() { timeout 10 "$BUP_EXE" "$@"; }
 oracle_bup() { timeout 10 "$ORACLE_BUP" "$@"; }
 
 COMMANDS="bloom drecurse help index init join list-idx margin memtest midx random split tag version xstat"
+COMMANDS="$COMMANDS restore"
 # meta is checked like the others, except "-x", which is one of its options
 PAGE_COMMANDS="$COMMANDS meta"
 
