@@ -495,11 +495,13 @@ static int writer_add_sparse(struct writer *w, const uint8_t *p, size_t len)
 }
 
 /*
- * Write the content of regular file `it` into `name` (just created
- * empty by create_path).  0, or -1 after reporting the error.
+ * Create regular file `name` as create_path does and write the content
+ * of `it` into it.  The common case, nothing in the way, takes one
+ * open: O_EXCL with create_path's mode.  0, or -1 after reporting the
+ * error.
  */
-static int write_content(struct restore *rs, const char *fullname,
-			 const char *name, const struct vfs_item *it)
+static int create_file(struct restore *rs, const char *fullname,
+		       const char *name, const struct vfs_item *it)
 {
 	struct writer w = { .fd = -1, .buf = rs->wbuf };
 	struct vfs_reader *r;
@@ -507,10 +509,16 @@ static int write_content(struct restore *rs, const char *fullname,
 	size_t n;
 	int rc = -1;
 
-	w.fd = open(name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	w.fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (w.fd < 0 && errno == EEXIST) {
+		/* something is there: create_path removes it (or refuses) */
+		if (metadata_create_path(&it->meta, name, 1) < 0)
+			return -1;
+		w.fd = open(name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (w.fd < 0) {
-		add_error(rs, "error: cannot open '%s': %s", path_msg(fullname + 1),
-			  strerror(errno));
+		add_error(rs, "error: cannot create '%s': %s",
+			  path_msg(fullname + 1), strerror(errno));
 		return -1;
 	}
 	r = vfs_reader_open(rs->vfs, it);
@@ -632,10 +640,9 @@ static void restore_item(struct restore *rs, const char *parent_path,
 			goto out;
 	}
 	if (!linked) {
-		if (metadata_create_path(&it->meta, name, 1) < 0)
-			goto out;
-		if (S_ISREG(it->meta.mode) &&
-		    write_content(rs, fullname.data, name, it) < 0)
+		if (S_ISREG(it->meta.mode) ?
+		    create_file(rs, fullname.data, name, it) < 0 :
+		    metadata_create_path(&it->meta, name, 1) < 0)
 			goto out;
 	}
 	note_restored(rs);
