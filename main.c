@@ -19,12 +19,14 @@
 
 const struct cmd_spec bup_commands[] = {
 	{ "bloom", cmd_bloom, "Generate or check the bloom filter of a repository" },
+	{ "cat-file", cmd_cat_file, "Extract an object from the repository" },
 	{ "drecurse", cmd_drecurse, "Recursively list files in your filesystem" },
 	{ "help", cmd_help, "Print detailed help for the given command" },
 	{ "index", cmd_index, "Create or display the index of files to back up" },
 	{ "init", cmd_init, "Initialize a bup repository" },
 	{ "join", cmd_join, "Retrieve a file backed up using 'bup split'" },
 	{ "list-idx", cmd_list_idx, "Print the object ids in pack indexes" },
+	{ "ls", cmd_ls, "Browse the files in your backup sets" },
 	{ "margin", cmd_margin, "Figure out your deduplication safety margin" },
 	{ "memtest", cmd_memtest, "Test the speed and memory use of object lookups" },
 	{ "meta", cmd_meta, "Create or extract a metadata archive" },

@@ -6,12 +6,14 @@
 #define BUP_CMD_H
 
 int cmd_bloom(int argc, char **argv);
+int cmd_cat_file(int argc, char **argv);
 int cmd_drecurse(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_list_idx(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
 int cmd_margin(int argc, char **argv);
 int cmd_memtest(int argc, char **argv);
 int cmd_meta(int argc, char **argv);

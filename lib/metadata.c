@@ -8,6 +8,7 @@
 #include "usage.h"
 #include "vint.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -526,8 +527,42 @@ static void pad(struct buf *out, const char *s, size_t len, int width,
 			buf_addch(out, ' ');
 }
 
-void metadata_format_summary(const struct metadata *m, const char *name,
-			     struct buf *out)
+/* helpers.py format_filesize: "%d" below 1024, else "%.1f" and K..E. */
+static void add_filesize(struct buf *out, int64_t size)
+{
+	double s = (double)size;
+	int e = 0;
+	if (s < 1024) {
+		buf_addf(out, "%d", (int)s);
+		return;
+	}
+	e = (int)floor(log(s) / log(1024.0));
+	if (e < 1)
+		e = 1;
+	if (e > 6)
+		e = 6;
+	buf_addf(out, "%.1f%c", s / pow(1024.0, e), "KMGTPE"[e - 1]);
+}
+
+/* xstat.py classification_str. */
+const char *metadata_classification(uint32_t mode, int include_exec)
+{
+	if (S_ISREG(mode))
+		return include_exec && (mode & 0111) ? "*" : "";
+	if (S_ISDIR(mode))
+		return "/";
+	if (S_ISLNK(mode))
+		return "@";
+	if (S_ISFIFO(mode))
+		return "|";
+	if (S_ISSOCK(mode))
+		return "=";
+	return "";
+}
+
+void metadata_format_summary_opts(const struct metadata *m, const char *name,
+				  size_t namelen,
+				  const struct summary_opts *o, struct buf *out)
 {
 	struct buf mode = BUF_INIT, owner = BUF_INIT, size = BUF_INIT;
 	char when[64] = "";
@@ -537,13 +572,17 @@ void metadata_format_summary(const struct metadata *m, const char *name,
 	add_mode_str(&mode, m->mode);
 	if (localtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-	if (m->user.len)
+	if (m->user.len && !o->numeric_ids)
 		buf_add(&owner, m->user.data, m->user.len);
+	else if (o->no_ids)
+		buf_addch(&owner, '?');
 	else
 		buf_addf(&owner, "%lld", (long long)m->uid);
 	buf_addch(&owner, '/');
-	if (m->group.len)
+	if (m->group.len && !o->numeric_ids)
 		buf_add(&owner, m->group.data, m->group.len);
+	else if (o->no_ids)
+		buf_addch(&owner, '?');
 	else
 		buf_addf(&owner, "%lld", (long long)m->gid);
 	if (S_ISCHR(m->mode) || S_ISBLK(m->mode)) {
@@ -552,7 +591,10 @@ void metadata_format_summary(const struct metadata *m, const char *name,
 		else
 			buf_adds(&size, "?");
 	} else if (m->size >= 0) {
-		buf_addf(&size, "%lld", (long long)m->size);
+		if (o->human_readable)
+			add_filesize(&size, m->size);
+		else
+			buf_addf(&size, "%lld", (long long)m->size);
 	} else {
 		buf_adds(&size, "-");
 	}
@@ -565,9 +607,12 @@ void metadata_format_summary(const struct metadata *m, const char *name,
 	pad(out, when, strlen(when), 16, 0);
 	buf_addch(out, ' ');
 	if (name)
-		buf_adds(out, name);
+		buf_add(out, name, namelen);
 	else
 		buf_add(out, m->path.data, m->path.len);
+	if (o->classify)
+		buf_adds(out, metadata_classification(m->mode,
+						      o->classify == 2));
 	if (m->symlink_target.len) {
 		buf_adds(out, " -> ");
 		buf_add(out, m->symlink_target.data, m->symlink_target.len);
@@ -575,4 +620,11 @@ void metadata_format_summary(const struct metadata *m, const char *name,
 	buf_release(&mode);
 	buf_release(&owner);
 	buf_release(&size);
+}
+
+void metadata_format_summary(const struct metadata *m, const char *name,
+			     struct buf *out)
+{
+	struct summary_opts o = { 0 };
+	metadata_format_summary_opts(m, name, name ? strlen(name) : 0, &o, out);
 }

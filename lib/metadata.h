@@ -125,5 +125,17 @@ void metadata_format_detailed(const struct metadata *m, unsigned fields,
 /* The `ls -l` summary line, without the newline; name NULL: m->path. */
 void metadata_format_summary(const struct metadata *m, const char *name,
 			     struct buf *out);
+/* metadata.py summary_bytes's options (bup ls -l). */
+struct summary_opts {
+	int numeric_ids;	/* uid/gid even when names are known */
+	int classify;		/* 0 none, 1 type (--file-type), 2 all (-F) */
+	int human_readable;	/* sizes as 3.9K, 4.7M */
+	int no_ids;		/* uid/gid unknown (a made-up record): "?" */
+};
+void metadata_format_summary_opts(const struct metadata *m, const char *name,
+				  size_t namelen,
+				  const struct summary_opts *o, struct buf *out);
+/* xstat.py classification_str: "/", "@", "|", "=", "*" (include_exec) or "". */
+const char *metadata_classification(uint32_t mode, int include_exec);
 
 #endif
