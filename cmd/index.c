@@ -69,12 +69,13 @@ static int cur_valid(struct update *u)
 	return u->cur < u->old.nr;
 }
 
-static int store_meta(struct update *u, const char *path, uint64_t *ofs)
+static int store_meta(struct update *u, const char *path,
+		      const struct stat *st, uint64_t *ofs)
 {
 	struct metadata m;
 	struct buf why = BUF_INIT, enc = BUF_INIT;
 	metadata_init(&m);
-	if (metadata_from_path(&m, path, META_FOR_INDEX, &why) < 0) {
+	if (metadata_from_stat(&m, path, st, META_FOR_INDEX, &why) < 0) {
 		logmsg("%s\n", why.data);
 		nr_errors++;
 		buf_release(&why);
@@ -123,7 +124,7 @@ static int visit(void *ctx, const char *path, const struct stat *st)
 		int repack = 0;
 		bupindex_entry_load(&u->ri, u->old.items[u->cur].ofs, &e);
 		if (ixent_stale(&e, st, u->check_device)) {
-			if (store_meta(u, path, &meta_ofs) < 0) {
+			if (store_meta(u, path, st, &meta_ofs) < 0) {
 				u->cur++;
 				return 0;
 			}
@@ -151,7 +152,7 @@ static int visit(void *ctx, const char *path, const struct stat *st)
 			bupindex_repack(&u->ri, &u->old, u->cur, &e);
 		u->cur++;
 	} else {
-		if (store_meta(u, path, &meta_ofs) < 0)
+		if (store_meta(u, path, st, &meta_ofs) < 0)
 			return 0;
 		bupindex_writer_add(&u->wi, path, st, meta_ofs, u->fake_valid);
 		if (!S_ISDIR(st->st_mode) && st->st_nlink > 1)

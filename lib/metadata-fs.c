@@ -107,12 +107,17 @@ static int acl_text(const char *path, acl_type_t type, struct buf *txt,
 	return 0;
 }
 
+/*
+ * `maybe`: 0 when the xattr list showed no system.posix_acl_* name (the
+ * kernel lists them when an ACL is set), which spares the two lookups of
+ * acl_extended_file(); 1 when unknown.
+ */
 static int read_acl(struct metadata *m, const char *path, int isdir,
-		    struct buf *why)
+		    int maybe, struct buf *why)
 {
 	int rc;
 
-	if (!acl_extended_file(path))
+	if (!maybe || acl_extended_file(path) <= 0)
 		return 0;
 	rc = acl_text(path, ACL_TYPE_ACCESS, &m->acl[0], &m->acl[1]);
 	if (!rc && isdir)
@@ -130,24 +135,34 @@ static int read_acl(struct metadata *m, const char *path, int isdir,
 	return 0;
 }
 
-static int read_xattrs(struct metadata *m, const char *path, struct buf *why)
+/*
+ * Read the xattrs; *acl_names tells whether a system.posix_acl_* name was
+ * listed (1 also when the list could not be read).
+ */
+static int read_xattrs(struct metadata *m, const char *path, int *acl_names,
+		       struct buf *why)
 {
 	struct buf names = BUF_INIT, value = BUF_INIT;
 	ssize_t n;
 
-	for (;;) {
+	*acl_names = 1;
+	/* Most files have none: one call with a buffer usually does. */
+	buf_grow(&names, 1024);
+	n = llistxattr(path, names.data, 1024);
+	while (n < 0 && errno == ERANGE) {
 		n = llistxattr(path, NULL, 0);
 		if (n < 0)
 			goto fail;
 		buf_grow(&names, (size_t)n + 1);
 		n = llistxattr(path, names.data, (size_t)n);
-		if (n >= 0)
-			break;
-		if (errno != ERANGE)
-			goto fail;
 	}
+	if (n < 0)
+		goto fail;
+	*acl_names = 0;
 	for (const char *p = names.data; p < names.data + n; p += strlen(p) + 1) {
 		ssize_t v;
+		if (!strncmp(p, "system.posix_acl_", 17))
+			*acl_names = 1;
 		for (;;) {
 			v = lgetxattr(path, p, NULL, 0);
 			if (v < 0)
@@ -176,27 +191,70 @@ fail:
 	return -1;
 }
 
+/*
+ * uid and gid -> name, remembered for the run: a tree has few owners,
+ * and each getpwuid()/getgrgid() rereads /etc/passwd or /etc/group.
+ */
+struct id_name {
+	int64_t id;
+	char *name;		/* NULL: no such user or group */
+};
+struct id_cache {
+	struct id_name *ents;
+	size_t nr, alloc;
+};
+static struct id_cache user_names, group_names;
+
+static const char *cached_name(struct id_cache *c, int64_t id, int is_group)
+{
+	struct passwd *pw;
+	struct group *gr;
+	const char *name = NULL;
+
+	for (size_t i = 0; i < c->nr; i++)
+		if (c->ents[i].id == id)
+			return c->ents[i].name;
+	if (is_group && (gr = getgrgid((gid_t)id)))
+		name = gr->gr_name;
+	else if (!is_group && (pw = getpwuid((uid_t)id)))
+		name = pw->pw_name;
+	ALLOC_GROW(c->ents, c->nr + 1, c->alloc);
+	c->ents[c->nr].id = id;
+	c->ents[c->nr].name = name ? xstrdup(name) : NULL;
+	return c->ents[c->nr++].name;
+}
+
 int metadata_from_path(struct metadata *m, const char *path,
 		       enum metadata_flavor flavor, struct buf *why)
 {
 	struct stat st;
-	struct passwd *pw;
-	struct group *gr;
 
-	metadata_release(m);
 	if (lstat(path, &st) < 0) {
+		metadata_release(m);
 		why_errno(why, "cannot lstat", path, errno);
 		return -1;
 	}
+	return metadata_from_stat(m, path, &st, flavor, why);
+}
+
+int metadata_from_stat(struct metadata *m, const char *path,
+		       const struct stat *stp, enum metadata_flavor flavor,
+		       struct buf *why)
+{
+	struct stat st = *stp;
+	const char *name;
+	int acl_names;
+
+	metadata_release(m);
 	m->has_common = 1;
 	m->mode = st.st_mode;
 	m->uid = st.st_uid;
 	m->gid = st.st_gid;
 	m->size = st.st_size;
-	if ((pw = getpwuid(st.st_uid)))
-		buf_adds(&m->user, pw->pw_name);
-	if ((gr = getgrgid(st.st_gid)))
-		buf_adds(&m->group, gr->gr_name);
+	if ((name = cached_name(&user_names, st.st_uid, 0)))
+		buf_adds(&m->user, name);
+	if ((name = cached_name(&group_names, st.st_gid, 1)))
+		buf_adds(&m->group, name);
 	m->rdev = (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) ? st.st_rdev : 0;
 	if (flavor != META_FOR_INDEX) {
 		m->atime_s = st.st_atim.tv_sec;
@@ -224,13 +282,14 @@ int metadata_from_path(struct metadata *m, const char *path,
 				break;
 			}
 		}
-	} else if (read_acl(m, path, S_ISDIR(st.st_mode), why) < 0) {
-		return -1;
 	}
 	if ((S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
 	    read_linux_attr(m, path, why) < 0)
 		return -1;
-	if (read_xattrs(m, path, why) < 0)
+	if (read_xattrs(m, path, &acl_names, why) < 0)
+		return -1;
+	if (!S_ISLNK(st.st_mode) &&
+	    read_acl(m, path, S_ISDIR(st.st_mode), acl_names, why) < 0)
 		return -1;
 	if (flavor == META_FOR_SAVE && !S_ISREG(st.st_mode) &&
 	    !S_ISLNK(st.st_mode))

@@ -12,6 +12,7 @@
 #define BUP_METADATA_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -62,6 +63,11 @@ enum metadata_flavor {
  */
 int metadata_from_path(struct metadata *m, const char *path,
 		       enum metadata_flavor flavor, struct buf *why);
+
+/* The same for an item already lstat()ed (as a directory walk has). */
+int metadata_from_stat(struct metadata *m, const char *path,
+		       const struct stat *st, enum metadata_flavor flavor,
+		       struct buf *why);
 
 void metadata_add_xattr(struct metadata *m, const void *name, size_t nlen,
 			const void *value, size_t vlen);

@@ -50,6 +50,10 @@ test_have_prereq() {
 		ORACLE) [ -x "$ORACLE_BUP" ] || { skip_reason="Debian's bup is not installed at $ORACLE_BUP"; return 1; } ;;
 		ROOT) [ "$(id -u)" = 0 ] || { skip_reason="needs root"; return 1; } ;;
 		NOT_ROOT) [ "$(id -u)" != 0 ] || { skip_reason="root ignores file permissions"; return 1; } ;;
+		UNPRIV) [ "$(id -u)" != 0 ] || { command -v setpriv >/dev/null &&
+			id nobody >/dev/null 2>&1 && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+				test -x "$BUP_EXE" -a -r "$BUP_EXE"; } ||
+			{ skip_reason="root ignores file permissions and cannot run as nobody"; return 1; } ;;
 		TMPFS) { [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m none "$TRASH/.probe" 2>/dev/null; } ||
 			{ mkdir -p "$TRASH/.probe"; [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m none "$TRASH/.probe" 2>/dev/null; } ||
 			{ skip_reason="cannot mount a tmpfs here"; return 1; }
@@ -79,6 +83,18 @@ test_expect_success() {
 		say "#   commands:"
 		printf '%s\n' "$2" | sed 's/^/#   /'
 	fi
+}
+
+# as_unpriv CMD...: run CMD where file permissions apply: as is when we
+# are not root, else as nobody (prerequisite UNPRIV).  Whatever CMD must
+# write has to be made writable for nobody by the test.
+as_unpriv() {
+	if [ "$(id -u)" != 0 ]; then
+		"$@"
+		return
+	fi
+	chmod go+x "$TRASH"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$HOME" "$@"
 }
 
 test_skip() {

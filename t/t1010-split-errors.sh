@@ -75,11 +75,11 @@ test_expect_success 'a missing second input: nothing changed, not even the first
 	test_cmp before after
 '
 
-test_expect_success NOT_ROOT 'unreadable input file: one line naming it, nothing changed' '
+test_expect_success UNPRIV 'unreadable input file: one line naming it, nothing changed' '
 	echo secret >unreadable &&
 	chmod 000 unreadable &&
 	snapshot before &&
-	test_must_fail bup split -q -n keep unreadable >out 2>err &&
+	test_must_fail as_unpriv "$BUP_EXE" split -q -n keep unreadable >out 2>err &&
 	test ! -s out &&
 	test "$(wc -l <err)" = 1 &&
 	grep -q "^error: .*unreadable.*Permission denied" err &&
