@@ -22,6 +22,21 @@ tree_have_xattr() {
 	return $rc
 }
 
+# A file named .bupm is saved as .bupm.bupl, which git sorts between
+# the names ".bupm" and ".bupm/".  When the directory's own metadata is
+# big enough to be split into chunks, its .bupm is a tree (sorting as
+# ".bupm/"), and bup 0.33's vfs stops looking for it at .bupm.bupl: the
+# whole directory's metadata is lost.  Whether the metadata is split
+# depends on its bytes (ctimes...), so trees holding such names restore
+# differently from run to run; they are kept apart from the fixture.
+make_bupm_name_tree() {
+	mkdir "$1" &&
+	printf 'bupm\n' >"$1/.bupm" &&
+	printf 'dot\n' >"$1/.bupm.x" &&
+	printf 'dash\n' >"$1/.bupm-y" &&
+	mkdir "$1/.bupm.d" && printf 'in\n' >"$1/.bupm.d/f"
+}
+
 make_fixture_tree() {
 	local d=$1 i p long n
 	mkdir "$d" || return 1
@@ -70,10 +85,10 @@ make_fixture_tree() {
 	for i in $(seq 1 30); do p=$p/d$i; done
 	mkdir -p "$p" && printf 'bottom\n' >"$p/bottom"
 
-	# names bup mangles or sorts around .bupm
+	# names bup mangles or sorts around .bupm (a file named .bupm itself
+	# is left out: see make_bupm_name_tree)
 	printf 'x\n' >x.bup
 	printf 'y\n' >y.bupm
-	printf 'bupm\n' >.bupm
 	mkdir z.bup && printf 'z\n' >z.bup/inner.bupl
 	printf 'bang\n' >'!bang'
 	printf 'dash\n' >-dash

@@ -33,7 +33,7 @@ test_expect_success ORACLE 'the fixture has what it should (so the comparisons m
 	test "$(stat -c %h ours/src/hl/e1)" = 2 &&
 	test -p ours/src/fifo && test -S ours/src/sock &&
 	test "$(readlink ours/src/dangling)" = no/where &&
-	test -f ours/src/x.bup && test -f ours/src/y.bupm && test -f ours/src/.bupm &&
+	test -f ours/src/x.bup && test -f ours/src/y.bupm &&
 	test -d ours/src/z.bup &&
 	test "$(stat -c %s ours/src/chunked)" = 1500000 &&
 	test "$(stat -c %y ours/src/reg)" = "2020-01-02 03:04:05.123456789 +0000" &&
@@ -146,6 +146,33 @@ test_expect_success ORACLE '--exclude-rx and --exclude-rx-from skip what bup 0.3
 	test -d c/src/deep/d1 && test ! -e c/src/deep/d1/d2 && test ! -e c/src/hl
 '
 
+test_expect_success ORACLE 'names starting with .bupm: restored as bup 0.33 restores them' '
+	make_bupm_name_tree bn &&
+	oracle_bup index bn >/dev/null &&
+	oracle_bup save -q -n bn bn &&
+	oracle_bup restore -q -C o "/bn/latest$TRASH/bn" &&
+	bup restore -q -C c "/bn/latest$TRASH/bn" &&
+	compare_trees o/bn c/bn &&
+	for f in .bupm .bupm.x .bupm-y .bupm.d/f; do cmp bn/$f c/bn/$f || exit 1; done
+'
+
+test_expect_success ORACLE 'a .bupm file beside a chunked .bupm: as bup 0.33 (which loses the metadata)' '
+	make_bupm_name_tree bc &&
+	if tree_have_xattr .; then
+		# 100 KB of metadata: the .bupm is split into a tree
+		for i in $(seq 1 100); do
+			echo $i >bc/f$i &&
+			setfattr -n user.r -v "$(head -c 1000 /dev/zero | tr "\0" r)$i" bc/f$i || exit 1
+		done
+	fi &&
+	oracle_bup index bc >/dev/null &&
+	oracle_bup save -q -n bc bc &&
+	oracle_bup restore -q -C o "/bc/latest$TRASH/bc" &&
+	bup restore -q -C c "/bc/latest$TRASH/bc" &&
+	compare_trees o/bc c/bc &&
+	for f in .bupm .bupm.x .bupm-y .bupm.d/f; do cmp bc/$f c/bc/$f || exit 1; done
+'
+
 # a file with long zero runs, at the start, inside and at the end
 test_expect_success ORACLE 'setup: a sparse-friendly file, saved' '
 	mkdir sp &&
@@ -237,6 +264,23 @@ test_expect_success ORACLE 'a non-empty directory in the way is refused, the res
 	grep -q "refusing to overwrite non-empty dir" err &&
 	test -d c/sticky/keep && cmp src/reg c/reg &&
 	test "$(tail -n 1 err)" = "warning: 1 errors encountered"
+'
+
+test_expect_success ORACLE,UNPRIV 'unprivileged: the owners bup 0.33 sets, so no errors' '
+	mkdir uo uc && chown nobody uo uc &&
+	as_unpriv "$ORACLE_BUP" restore -q -C uo "$S/reg" "$S/hl" "$S/sticky" "$S/emptydir" &&
+	as_unpriv "$BUP_EXE" restore -q -C uc "$S/reg" "$S/hl" "$S/sticky" "$S/emptydir" &&
+	compare_trees --no-top uo uc &&
+	test "$(stat -c %U uc/reg)" = nobody
+'
+
+test_expect_success ORACLE,UNPRIV 'unprivileged, a read-only output directory: an error per item, exit 1' '
+	mkdir rodir && chown nobody rodir && chmod 555 rodir &&
+	test_expect_code 1 as_unpriv "$BUP_EXE" restore -C rodir "$S/reg" "$S/sticky" "$S/link" 2>err &&
+	test "$(grep -c "Permission denied" err)" = 3 &&
+	grep -q "cannot create .reg.: Permission denied" err &&
+	test "$(tail -n 1 err)" = "warning: 3 errors encountered" &&
+	test -z "$(ls rodir)"
 '
 
 test_expect_success ORACLE,TMPFS 'a read-only output directory: an error per item, exit 1' '
