@@ -656,7 +656,19 @@ static void process(struct save *s, struct ixwalk *w)
 	for (size_t i = s->tree.depth; i < dirp.nr; i++) {
 		struct metadata dm;
 		metadata_init(&dm);
-		if (dirp.v[i].fs && fresh_meta(s, dirp.v[i].fs, NULL, &dm) < 0) {
+		struct stat st;
+		if (dirp.v[i].fs && !flen && hashvalid && i + 1 == dirp.nr &&
+		    i > 0) {
+			/*
+			 * A saved directory: its tree is reused and this
+			 * metadata never used, so (unlike bup) only check
+			 * that it is still there.
+			 */
+			if (lstat(dirp.v[i].fs, &st) < 0) {
+				add_oserror(s, errno, dirp.v[i].fs);
+				set_lastskip(s, dirp.v[i].name, strlen(dirp.v[i].name));
+			}
+		} else if (dirp.v[i].fs && fresh_meta(s, dirp.v[i].fs, NULL, &dm) < 0) {
 			set_lastskip(s, dirp.v[i].name, strlen(dirp.v[i].name));
 			metadata_release(&dm);
 			metadata_init(&dm);

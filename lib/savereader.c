@@ -13,7 +13,7 @@
 #include "hashsplit.h"
 #include "usage.h"
 
-#define QUEUE_LIMIT (48u << 20)
+#define QUEUE_LIMIT (16u << 20)
 
 struct savereader {
 	savereader_plan_fn plan;

@@ -12,7 +12,7 @@
  * The save takes the pieces of a path with savereader_take(): results
  * for paths it passed without reading are dropped; a path the reader did
  * not read ahead gives NULL, and the save reads it itself with
- * savereader_read().  Queued data is bounded (about 48 MiB), so memory
+ * savereader_read().  Queued data is bounded (about 16 MiB), so memory
  * does not grow with the file count or sizes.
  */
 #ifndef BUP_SAVEREADER_H
