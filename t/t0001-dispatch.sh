@@ -6,7 +6,7 @@ test_description='the dispatcher: exit codes, usage, help pages, -d, external co
 bup() { timeout 10 "$BUP_EXE" "$@"; }
 oracle_bup() { timeout 10 "$ORACLE_BUP" "$@"; }
 
-COMMANDS="bloom drecurse help index init join list-idx margin memtest midx random split tag version xstat"
+COMMANDS="bloom drecurse help index init join list-idx margin memtest midx random save split tag version xstat"
 # meta is checked like the others, except "-x", which is one of its options
 PAGE_COMMANDS="$COMMANDS meta"
 
