@@ -4,6 +4,7 @@
  */
 #include "metadata.h"
 #include "pathmsg.h"
+#include "pyrepr.h"
 #include "usage.h"
 
 #include <acl/libacl.h>
@@ -30,6 +31,7 @@ static void why_errno(struct buf *why, const char *what, const char *path,
 		buf_reset(why);
 		buf_addf(why, "%s '%s': %s", what, path_msg(path), strerror(err));
 	}
+	errno = err;	/* callers may word the message their own way */
 }
 
 /* bup's _open_noatime(path, O_NONBLOCK). */
@@ -60,10 +62,16 @@ static int read_linux_attr(struct metadata *m, const char *path,
 		return 0;
 	}
 	switch (err) {
-	case EACCES:
-		error("read Linux attr: %s: '%s'", strerror(err), path_msg(path));
+	case EACCES: {
+		/* bup's add_error('read Linux attr: %s' % e), word for word */
+		struct buf msg = BUF_INIT;
+		buf_adds(&msg, "read Linux attr: ");
+		py_oserror(&msg, err, path);
+		logmsg("%-70s\n", msg.data);
+		buf_release(&msg);
 		metadata_nr_errors++;
 		return 0;
+	}
 	case ENOTTY: case ENOSYS: case EOPNOTSUPP:
 		return 0;
 	case EINVAL:
