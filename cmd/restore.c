@@ -31,6 +31,7 @@
 #include "lib/options.h"
 #include "lib/pathmsg.h"
 #include "lib/progress.h"
+#include "lib/pyrepr.h"
 #include "lib/repo.h"
 #include "lib/usage.h"
 #include "lib/vfs.h"
@@ -146,7 +147,7 @@ static void parse_name_maps(const struct options *o, const char *opt,
 		size_t j;
 		if (!eq || eq == v || strchr(eq + 1, '=')) {
 			struct buf r = BUF_INIT;
-			buf_add_py_repr(&r, v);
+			py_repr_bytes(&r, v, strlen(v));
 			opt_fatal(o, "couldn't parse %s as %s mapping", r.data, type);
 		}
 		for (j = 0; j < map->nr; j++)
@@ -194,7 +195,7 @@ static void parse_id_maps(const struct options *o, const char *opt,
 		if (!eq || parse_int(v, eq, &old) ||
 		    parse_int(eq + 1, eq + strlen(eq), &new)) {
 			struct buf r = BUF_INIT;
-			buf_add_py_repr(&r, v);
+			py_repr_bytes(&r, v, strlen(v));
 			opt_fatal(o, "couldn't parse %s as %s mapping", r.data, type);
 		}
 		for (j = 0; j < map->nr; j++)
@@ -671,9 +672,9 @@ static void add_repr_error(struct restore *rs, const char *fmt,
 {
 	struct buf ra = BUF_INIT, rb = BUF_INIT;
 
-	buf_add_py_repr(&ra, a);
+	py_repr_bytes(&ra, a, strlen(a));
 	if (b)
-		buf_add_py_repr(&rb, b);
+		py_repr_bytes(&rb, b, strlen(b));
 	add_error(rs, fmt, ra.data, rb.data);
 	buf_release(&ra);
 	buf_release(&rb);

@@ -58,27 +58,3 @@ const char *path_msg(const char *path)
 	buf_add_path_msg(&b, path);
 	return b.data;
 }
-
-void buf_add_py_repr(struct buf *out, const char *s)
-{
-	int has_sq = strchr(s, '\'') != NULL, has_dq = strchr(s, '"') != NULL;
-	char q = (has_sq && !has_dq) ? '"' : '\'';
-
-	buf_addch(out, 'b');
-	buf_addch(out, q);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\\' || *p == (unsigned char)q)
-			buf_addf(out, "\\%c", *p);
-		else if (*p == '\t')
-			buf_adds(out, "\\t");
-		else if (*p == '\n')
-			buf_adds(out, "\\n");
-		else if (*p == '\r')
-			buf_adds(out, "\\r");
-		else if (*p < 0x20 || *p >= 0x7f)
-			buf_addf(out, "\\x%02x", *p);
-		else
-			buf_addch(out, *p);
-	}
-	buf_addch(out, q);
-}

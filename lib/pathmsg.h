@@ -11,7 +11,4 @@ void buf_add_path_msg(struct buf *out, const char *path);
 /* A static buffer reused by each call (for one-off messages). */
 const char *path_msg(const char *path);
 
-/* Python's repr() of a bytes value: b'a\\xff', or b"it's". */
-void buf_add_py_repr(struct buf *out, const char *s);
-
 #endif
