@@ -322,6 +322,32 @@ static int apply_error(const char *fmt, ...)
 	return 1;
 }
 
+/*
+ * bup's add_error(ApplyError('<what>: %s' % oserror)): the message as
+ * Python words the OSError ("[Errno N] text: 'path'", the path as bytes
+ * repr when bup passed bytes), padded to 70 columns, no "error:" prefix.
+ */
+static int apply_oserror(const char *what, int err, const char *path,
+			 int bytes_path, const char *suffix)
+{
+	struct buf msg = BUF_INIT;
+
+	buf_addf(&msg, "%s: ", what);
+	if (!path) {
+		buf_addf(&msg, "[Errno %d] %s", err, strerror(err));
+	} else if (bytes_path) {
+		buf_addf(&msg, "[Errno %d] %s: ", err, strerror(err));
+		py_repr_bytes(&msg, path, strlen(path));
+	} else {
+		py_oserror(&msg, err, path);
+	}
+	buf_adds(&msg, suffix);
+	logmsg("%-70s\n", msg.data);
+	buf_release(&msg);
+	metadata_nr_errors++;
+	return 1;
+}
+
 static int recognized_type(uint32_t mode)
 {
 	return S_ISREG(mode) || S_ISDIR(mode) || S_ISCHR(mode) ||
@@ -450,9 +476,8 @@ static int apply_common(const struct metadata *m, const char *path,
 				   path_msg(path));
 	if (utimensat(AT_FDCWD, path, ts,
 		      S_ISLNK(m->mode) ? AT_SYMLINK_NOFOLLOW : 0) < 0)
-		return apply_error("%s: %s: '%s'",
-				   S_ISLNK(m->mode) ? "lutime" : "utime",
-				   strerror(errno), path_msg(path));
+		return apply_oserror(S_ISLNK(m->mode) ? "lutime" : "utime",
+				     errno, path, 1, "");
 	if (geteuid() == 0) {
 		uid = (uid_t)m->uid;
 		gid = (gid_t)m->gid;
@@ -480,9 +505,8 @@ static int apply_common(const struct metadata *m, const char *path,
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
 	    lchown(path, uid, gid) < 0) {
 		if (errno != EPERM)
-			return apply_error("lchown: %s: '%s'", strerror(errno),
-					   path_msg(path));
-		apply_error("lchown: %s: '%s'", strerror(errno), path_msg(path));
+			return apply_oserror("lchown", errno, path, 1, "");
+		apply_oserror("lchown", errno, path, 1, "");
 	}
 	if (!S_ISLNK(m->mode) && chmod(path, m->mode & 07777) < 0)
 		return apply_error("chmod: %s: '%s'", strerror(errno),
@@ -519,8 +543,7 @@ static int apply_acl(const struct metadata *m, const char *path,
 	if (errno == EINVAL)
 		return apply_error("POSIX1e ACL: can't create '%s' for '%s'",
 				   m->acl[offs].data, path_msg(path));
-	return apply_error("POSIX1e ACL applyto: %s: '%s'", strerror(errno),
-			   path_msg(path));
+	return apply_oserror("POSIX1e ACL applyto", errno, NULL, 0, "");
 }
 
 static int apply_linux_attr(const struct metadata *m, const char *path)
@@ -552,8 +575,13 @@ fail_fd:
 		errno = e;
 	}
 fail:
-	return apply_error("Linux chattr: %s: '%s' (0x%llx)", strerror(errno),
-			   path_msg(path), (unsigned long long)m->linux_attr);
+	{
+		/* bup formats hex(attr) after "0x": "(0x0x80000)" */
+		char suffix[48];
+		snprintf(suffix, sizeof(suffix), " (0x0x%llx)",
+			 (unsigned long long)m->linux_attr);
+		return apply_oserror("Linux chattr", errno, path, 0, suffix);
+	}
 }
 
 static int apply_xattrs(const struct metadata *m, const char *path)

@@ -301,6 +301,15 @@ test_expect_success ORACLE,TMPFS 'a full filesystem: the file is named, exit 1, 
 	grep -q chunked listing
 '
 
+test_expect_success ORACLE,TMPFS 'into a tmpfs: the errors bup 0.33 reports (chattr of ext4 attrs), word for word' '
+	mkdir tfs && mount -t tmpfs -o size=10m none tfs &&
+	{ oracle_bup restore -q -C tfs/o "$S/hl" "$S/sticky" "$S/link" 2>expect; orc=$?
+	  bup restore -q -C tfs/c "$S/hl" "$S/sticky" "$S/link" 2>actual; rc=$?
+	  compare_trees --no-top tfs/o tfs/c >&2; crc=$?; umount tfs; } &&
+	test $rc = $orc && test $crc = 0 &&
+	test_cmp expect actual
+'
+
 test_expect_success ORACLE 'a missing repository: exit 15 as bup 0.33' '
 	test_expect_code 15 env BUP_DIR=$TRASH/none oracle_bup restore /t/latest 2>expect;
 	test_expect_code 15 env BUP_DIR=$TRASH/none "$BUP_EXE" restore /t/latest 2>actual
