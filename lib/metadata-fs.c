@@ -232,6 +232,36 @@ static const char *cached_name(struct id_cache *c, int64_t id, int is_group)
 	return c->ents[c->nr++].name;
 }
 
+/* The reverse, for restores: user or group name -> id (-1: none). */
+struct name_id {
+	char *name;
+	int64_t id;
+};
+struct name_cache {
+	struct name_id *ents;
+	size_t nr, alloc;
+};
+static struct name_cache user_ids, group_ids;
+
+static int64_t cached_id(struct name_cache *c, const char *name, int is_group)
+{
+	struct passwd *pw;
+	struct group *gr;
+	int64_t id = -1;
+
+	for (size_t i = 0; i < c->nr; i++)
+		if (!strcmp(c->ents[i].name, name))
+			return c->ents[i].id;
+	if (is_group && (gr = getgrnam(name)))
+		id = gr->gr_gid;
+	else if (!is_group && (pw = getpwnam(name)))
+		id = pw->pw_uid;
+	ALLOC_GROW(c->ents, c->nr + 1, c->alloc);
+	c->ents[c->nr].name = xstrdup(name);
+	c->ents[c->nr].id = id;
+	return c->ents[c->nr++].id;
+}
+
 int metadata_from_path(struct metadata *m, const char *path,
 		       enum metadata_flavor flavor, struct buf *why)
 {
@@ -482,24 +512,21 @@ static int apply_common(const struct metadata *m, const char *path,
 		uid = (uid_t)m->uid;
 		gid = (gid_t)m->gid;
 		if (!opts->numeric_ids) {
-			if (m->uid != 0 && m->user.len) {
-				struct passwd *pw = getpwnam(m->user.data);
-				if (pw)
-					uid = pw->pw_uid;
-			}
-			if (m->gid != 0 && m->group.len) {
-				struct group *gr = getgrnam(m->group.data);
-				if (gr)
-					gid = gr->gr_gid;
-			}
+			int64_t id;
+			if (m->uid != 0 && m->user.len &&
+			    (id = cached_id(&user_ids, m->user.data, 0)) >= 0)
+				uid = (uid_t)id;
+			if (m->gid != 0 && m->group.len &&
+			    (id = cached_id(&group_ids, m->group.data, 1)) >= 0)
+				gid = (gid_t)id;
 		}
 	} else {
 		if (in_groups((gid_t)m->gid))
 			gid = (gid_t)m->gid;
 		if (!opts->numeric_ids && m->gid != 0 && m->group.len) {
-			struct group *gr = getgrnam(m->group.data);
-			if (gr && in_groups(gr->gr_gid))
-				gid = gr->gr_gid;
+			int64_t id = cached_id(&group_ids, m->group.data, 1);
+			if (id >= 0 && in_groups((gid_t)id))
+				gid = (gid_t)id;
 		}
 	}
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
