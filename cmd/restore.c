@@ -532,6 +532,15 @@ out:
 static void pf_walk(struct prefetch *pf, unsigned job, const char *parent_path,
 		    const char *name, const struct vfs_item *it);
 
+/* should_rx_exclude() without its debug line (the main thread prints it). */
+static int pf_excluded(const struct exclude_rx *rxs, const char *path)
+{
+	for (size_t i = 0; i < rxs->nr; i++)
+		if (!regexec(&rxs->rx[i], path, 0, NULL, 0))
+			return 1;
+	return 0;
+}
+
 static void pf_walk_children(struct prefetch *pf, unsigned job,
 			     const char *parent_path, const struct vfs_item *dir)
 {
@@ -553,11 +562,11 @@ static void pf_walk(struct prefetch *pf, unsigned job, const char *parent_path,
 	buf_addf(&fullname, "%s/%s", parent_path, name);
 	if (S_ISDIR(mode)) {
 		buf_addch(&fullname, '/');
-		if (!should_rx_exclude(pf->rxs, fullname.data)) {
+		if (!pf_excluded(pf->rxs, fullname.data)) {
 			buf_setlen(&fullname, fullname.len - 1);
 			pf_walk_children(pf, job, fullname.data, it);
 		}
-	} else if (S_ISREG(mode) && !should_rx_exclude(pf->rxs, fullname.data)) {
+	} else if (S_ISREG(mode) && !pf_excluded(pf->rxs, fullname.data)) {
 		pf_read_file(pf, job, fullname.data, it);
 	}
 	buf_release(&fullname);
