@@ -228,6 +228,8 @@ static void map_name(const struct name_map *map, struct buf *name)
 
 static void map_id(const struct id_map *map, int64_t *id)
 {
+	if (*id < 0)
+		return;		/* no id recorded (bup's None): nothing to map */
 	for (size_t i = 0; i < map->nr; i++)
 		if (map->old[i] == *id) {
 			*id = map->new[i];
@@ -240,26 +242,24 @@ static void apply_metadata(struct restore *rs, const struct metadata *m,
 			   const char *name)
 {
 	struct metadata copy;
-	const struct metadata *use = m;
 
-	if (rs->users.nr || rs->groups.nr || rs->uids.nr || rs->gids.nr) {
-		copy = *m;
-		/* only the mapped fields are replaced; the rest is shared */
-		copy.user = (struct buf)BUF_INIT;
-		copy.group = (struct buf)BUF_INIT;
-		buf_add(&copy.user, m->user.data, m->user.len);
-		buf_add(&copy.group, m->group.data, m->group.len);
-		map_name(&rs->users, &copy.user);
-		map_name(&rs->groups, &copy.group);
-		map_id(&rs->uids, &copy.uid);
-		map_id(&rs->gids, &copy.gid);
-		use = &copy;
-		metadata_apply(use, name, &rs->apply_opts);
-		buf_release(&copy.user);
-		buf_release(&copy.group);
+	if (!rs->users.nr && !rs->groups.nr && !rs->uids.nr && !rs->gids.nr) {
+		metadata_apply(m, name, &rs->apply_opts);
 		return;
 	}
-	metadata_apply(use, name, &rs->apply_opts);
+	/* a shallow copy with its own user and group */
+	copy = *m;
+	copy.user = (struct buf)BUF_INIT;
+	copy.group = (struct buf)BUF_INIT;
+	buf_add(&copy.user, m->user.data, m->user.len);
+	buf_add(&copy.group, m->group.data, m->group.len);
+	map_name(&rs->users, &copy.user);
+	map_name(&rs->groups, &copy.group);
+	map_id(&rs->uids, &copy.uid);
+	map_id(&rs->gids, &copy.gid);
+	metadata_apply(&copy, name, &rs->apply_opts);
+	buf_release(&copy.user);
+	buf_release(&copy.group);
 }
 
 /* ---- hardlinks ---- */
