@@ -147,6 +147,20 @@ test_expect_success ORACLE '-v and -vv print what bup 0.33 prints, on stdout' '
 	test ! -s actual
 '
 
+test_expect_success ORACLE 'progress on a terminal: Restoring: N as bup 0.33 counts; -q silences it' '
+	rm -rf o c &&
+	BUP_FORCE_TTY=2 oracle_bup restore -C o "$S" 2>expect &&
+	BUP_FORCE_TTY=2 bup restore -C c "$S" 2>actual &&
+	tr "\r" "\n" <expect | tail -n 1 >expect.last &&
+	tr "\r" "\n" <actual | tail -n 1 >actual.last &&
+	test_cmp expect.last actual.last &&
+	grep -q "^Restoring: [0-9]*, done\.$" actual.last &&
+	rm -rf c && BUP_FORCE_TTY=2 bup restore -q -C c "$S" 2>actual &&
+	test ! -s actual &&
+	rm -rf c && bup restore -C c "$S" 2>actual &&
+	test ! -s actual
+'
+
 test_expect_success ORACLE '--exclude-rx and --exclude-rx-from skip what bup 0.33 skips' '
 	printf "/hl/\$\n\n^/src/deep/d1/.\n" >rx &&
 	for args in "--exclude-rx /reg\$" "--exclude-rx ^/src/sticky/" \
