@@ -452,6 +452,7 @@ struct prefetch {
 	struct pf_chunk *head, *tail;
 	size_t bytes;
 	int stop, done;
+	int waiting;		/* threads in pf_wait() */
 	uint64_t next_fileno;
 	/* the main thread's side */
 	uint64_t dropping;	/* fileno whose chunks are thrown away; 0: none */
@@ -459,11 +460,26 @@ struct prefetch {
 	struct pf_chunk *taken;	/* returned by pf_next(), freed next time */
 };
 
+/* Wait for the other thread (pf->lock held). */
+static void pf_wait(struct prefetch *pf)
+{
+	pf->waiting++;
+	pthread_cond_wait(&pf->cond, &pf->lock);
+	pf->waiting--;
+}
+
+/* Wake the other thread if it waits: most pushes and pops need not. */
+static void pf_wake(struct prefetch *pf)
+{
+	if (pf->waiting)
+		pthread_cond_broadcast(&pf->cond);
+}
+
 static void pf_push(struct prefetch *pf, struct pf_chunk *c)
 {
 	pthread_mutex_lock(&pf->lock);
 	while (pf->bytes && pf->bytes + c->len > PF_MAX_BYTES && !pf->stop)
-		pthread_cond_wait(&pf->cond, &pf->lock);
+		pf_wait(pf);
 	c->next = NULL;
 	if (pf->tail)
 		pf->tail->next = c;
@@ -471,7 +487,7 @@ static void pf_push(struct prefetch *pf, struct pf_chunk *c)
 		pf->head = c;
 	pf->tail = c;
 	pf->bytes += c->len;
-	pthread_cond_broadcast(&pf->cond);
+	pf_wake(pf);
 	pthread_mutex_unlock(&pf->lock);
 }
 
@@ -583,7 +599,7 @@ static void *pf_thread(void *arg)
 
 		pthread_mutex_lock(&pf->lock);
 		while (pf->next_job == pf->nr_jobs && !pf->stop)
-			pthread_cond_wait(&pf->cond, &pf->lock);
+			pf_wait(pf);
 		if (pf->stop) {
 			pthread_mutex_unlock(&pf->lock);
 			break;
@@ -654,7 +670,7 @@ static void pf_pop(struct prefetch *pf)
 	if (!pf->head)
 		pf->tail = NULL;
 	pf->bytes -= c->len;
-	pthread_cond_broadcast(&pf->cond);
+	pf_wake(pf);
 }
 
 static void pf_free_chunk(struct pf_chunk *c)
@@ -677,7 +693,7 @@ static int pf_open(struct prefetch *pf, unsigned job, const char *fullname)
 	for (;;) {
 		struct pf_chunk *c;
 		while (!pf->head && !pf->done)
-			pthread_cond_wait(&pf->cond, &pf->lock);
+			pf_wait(pf);
 		c = pf->head;
 		if (!c)
 			break;
@@ -720,7 +736,7 @@ static size_t pf_next(struct prefetch *pf, const uint8_t **data)
 		return 0;
 	pthread_mutex_lock(&pf->lock);
 	while (!pf->head)
-		pthread_cond_wait(&pf->cond, &pf->lock);
+		pf_wait(pf);
 	c = pf->head;
 	if (c->fileno != pf->current)
 		BUG("read-ahead queue out of order");
