@@ -328,6 +328,14 @@ static void finish_pack(struct packwriter *pw)
 			pw->packdir);
 	/* The next lookup sees the new idx. */
 	packlist_invalidate(&pw->repo->packs);
+	/*
+	 * The pack's objects are found through its idx now: keep only
+	 * those still in flight, so memory does not grow with the number
+	 * of objects a run writes.
+	 */
+	oidset_clear(&pw->also);
+	for (uint64_t k = pw->head; k < pw->tail; k++)
+		oidset_insert(&pw->also, &pw->jobs[k % RING].oid);
 }
 
 /* Append the oldest queued object (it must be done) to the pack. */

@@ -14,6 +14,14 @@
 #include "usage.h"
 
 #define QUEUE_LIMIT (16u << 20)
+#define QUEUE_MAX_PIECES 4096
+
+/* What a queued piece costs in memory, roughly. */
+static size_t piece_cost(const struct sr_piece *p)
+{
+	return p->cap + sizeof(*p) + strlen(p->path) + 1 +
+		p->alloc * sizeof(*p->chunks) + 64;
+}
 
 struct savereader {
 	savereader_plan_fn plan;
@@ -22,7 +30,8 @@ struct savereader {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct sr_piece *head, *tail;
-	size_t queued;		/* bytes of data in the queue */
+	size_t queued;		/* bytes held by the queue */
+	size_t nr_queued;
 	int done, stop;
 };
 
@@ -188,7 +197,8 @@ static int enqueue(void *ctx, struct sr_piece *p)
 {
 	struct savereader *r = ctx;
 	pthread_mutex_lock(&r->mu);
-	while (!r->stop && r->head && r->queued + p->cap > QUEUE_LIMIT)
+	while (!r->stop && r->head && (r->queued + piece_cost(p) > QUEUE_LIMIT ||
+					r->nr_queued >= QUEUE_MAX_PIECES))
 		pthread_cond_wait(&r->cv, &r->mu);
 	if (r->stop) {
 		pthread_mutex_unlock(&r->mu);
@@ -201,7 +211,8 @@ static int enqueue(void *ctx, struct sr_piece *p)
 	else
 		r->head = p;
 	r->tail = p;
-	r->queued += p->cap;
+	r->queued += piece_cost(p);
+	r->nr_queued++;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	return 0;
@@ -248,7 +259,8 @@ static struct sr_piece *pop_locked(struct savereader *r)
 	r->head = p->next;
 	if (!r->head)
 		r->tail = NULL;
-	r->queued -= p->cap;
+	r->queued -= piece_cost(p);
+	r->nr_queued--;
 	p->next = NULL;
 	pthread_cond_broadcast(&r->cv);
 	return p;
