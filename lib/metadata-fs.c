@@ -147,6 +147,8 @@ static int read_xattrs(struct metadata *m, const char *path, struct buf *why)
 		n = llistxattr(path, NULL, 0);
 		if (n < 0)
 			goto fail;
+		if (n == 0)
+			break;	/* none: the common case */
 		buf_grow(&names, (size_t)n + 1);
 		n = llistxattr(path, names.data, (size_t)n);
 		if (n >= 0)
@@ -184,13 +186,52 @@ fail:
 	return -1;
 }
 
+/*
+ * uid/gid -> name, remembered (as bup's pwdgrp caches them): the C
+ * library reads /etc/passwd and /etc/group again on every call, which
+ * costs more than the rest of reading a small file's metadata.
+ */
+struct name_cache {
+	uint32_t id[64];
+	char *name[64];	/* "" when the id has no name */
+	int nr, next;
+};
+
+static const char *cached_name(struct name_cache *c, uint32_t id, int is_user)
+{
+	int slot;
+	for (int i = 0; i < c->nr; i++)
+		if (c->id[i] == id)
+			return c->name[i];
+	slot = c->nr < 64 ? c->nr++ : c->next++ % 64;
+	free(c->name[slot]);
+	c->id[slot] = id;
+	if (is_user) {
+		struct passwd *pw = getpwuid(id);
+		c->name[slot] = xstrdup(pw ? pw->pw_name : "");
+	} else {
+		struct group *gr = getgrgid(id);
+		c->name[slot] = xstrdup(gr ? gr->gr_name : "");
+	}
+	return c->name[slot];
+}
+
+static const char *user_name(uid_t uid)
+{
+	static struct name_cache c;
+	return cached_name(&c, (uint32_t)uid, 1);
+}
+
+static const char *group_name(gid_t gid)
+{
+	static struct name_cache c;
+	return cached_name(&c, (uint32_t)gid, 0);
+}
+
 int metadata_from_path(struct metadata *m, const char *path,
 		       enum metadata_flavor flavor, struct buf *why)
 {
 	struct stat st;
-	struct passwd *pw;
-	struct group *gr;
-
 	metadata_release(m);
 	if (lstat(path, &st) < 0) {
 		why_errno(why, "cannot lstat", path, errno);
@@ -201,10 +242,8 @@ int metadata_from_path(struct metadata *m, const char *path,
 	m->uid = st.st_uid;
 	m->gid = st.st_gid;
 	m->size = st.st_size;
-	if ((pw = getpwuid(st.st_uid)))
-		buf_adds(&m->user, pw->pw_name);
-	if ((gr = getgrgid(st.st_gid)))
-		buf_adds(&m->group, gr->gr_name);
+	buf_adds(&m->user, user_name(st.st_uid));
+	buf_adds(&m->group, group_name(st.st_gid));
 	m->rdev = (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) ? st.st_rdev : 0;
 	if (flavor != META_FOR_INDEX) {
 		m->atime_s = st.st_atim.tv_sec;
