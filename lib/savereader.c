@@ -11,6 +11,7 @@
 
 #include "bupindex.h"
 #include "hashsplit.h"
+#include "packwriter.h"
 #include "usage.h"
 
 #define QUEUE_LIMIT (16u << 20)
@@ -254,8 +255,13 @@ struct savereader *savereader_start(savereader_plan_fn plan, void *ctx)
 	r->ctx = ctx;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	if (pthread_create(&r->th, NULL, reader_main, r))
-		die("cannot start the reader thread");
+	{
+		sigset_t old;
+		block_signals(&old);	/* signals go to the main thread */
+		if (pthread_create(&r->th, NULL, reader_main, r))
+			die("cannot start the reader thread");
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	return r;
 }
 
