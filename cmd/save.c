@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -575,6 +576,19 @@ static int save_content(struct save *s, const char *path, uint32_t *mode,
 	return 0;
 }
 
+/*
+ * The index is mapped; pages the walk has passed count in our RSS until
+ * dropped.  Dropping them is safe (edits are in the page cache) and a
+ * page needed again is read back from the cache.
+ */
+static void drop_mapped_pages(struct save *s)
+{
+	if (s->ix.map)
+		madvise(s->ix.map, s->ix.size, MADV_DONTNEED);
+	if (s->meta_map && s->meta_len)
+		madvise((void *)s->meta_map, s->meta_len, MADV_DONTNEED);
+}
+
 static void process(struct save *s, struct ixwalk *w)
 {
 	const char *name = w->path.data, *file;
@@ -618,6 +632,8 @@ static void process(struct save *s, struct ixwalk *w)
 	}
 	progress_report(s, 0, 0);
 	s->fcount++;
+	if (!(s->fcount % 65536))
+		drop_mapped_pages(s);
 
 	if (!exists)
 		goto out;
@@ -967,12 +983,14 @@ int cmd_save(int argc, char **argv)
 		exit_after_error(EXIT_ERRORS);
 	if (bupindex_open(&s.ix, indexfile) < 0)
 		exit_after_error(EXIT_ERRORS);
+	drop_mapped_pages(&s);	/* opening read the whole file */
 
 	reduce_paths_caller(o.args, o.nr_args, &rps, &shown, &s.errors,
 			    "reduce_paths");
 	savetree_init(&s.tree, s.pw);
 	if (s.progress) {
 		prepass(&s, &rps);
+		drop_mapped_pages(&s);
 	}
 	s.tstart = progress_now();
 

@@ -161,6 +161,8 @@ static int read_xattrs(struct metadata *m, const char *path, int *acl_names,
 		n = llistxattr(path, NULL, 0);
 		if (n < 0)
 			goto fail;
+		if (n == 0)
+			break;	/* none: the common case */
 		buf_grow(&names, (size_t)n + 1);
 		n = llistxattr(path, names.data, (size_t)n);
 	}

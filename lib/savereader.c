@@ -11,9 +11,18 @@
 
 #include "bupindex.h"
 #include "hashsplit.h"
+#include "packwriter.h"
 #include "usage.h"
 
 #define QUEUE_LIMIT (16u << 20)
+#define QUEUE_MAX_PIECES 4096
+
+/* What a queued piece costs in memory, roughly. */
+static size_t piece_cost(const struct sr_piece *p)
+{
+	return p->cap + sizeof(*p) + strlen(p->path) + 1 +
+		p->alloc * sizeof(*p->chunks) + 64;
+}
 
 struct savereader {
 	savereader_plan_fn plan;
@@ -22,7 +31,9 @@ struct savereader {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct sr_piece *head, *tail;
-	size_t queued;		/* bytes of data in the queue */
+	size_t queued;		/* bytes held by the queue */
+	size_t nr_queued;
+	int consumer_waits, producer_waits;	/* threads in a wait */
 	int done, stop;
 };
 
@@ -65,8 +76,7 @@ static int open_file(const char *path)
 	int fd = open(path, flags | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
 		fd = open(path, flags);
-	if (fd >= 0)
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* O_NONBLOCK stays: reads of regular files ignore it */
 	return fd;
 }
 
@@ -128,7 +138,8 @@ static void sr_read_file(const char *path, int fanbits,
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		left = (uint64_t)st.st_size;
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (left > HASHSPLIT_READ_SIZE)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
 		size_t cap = carry_len + (left + 1 < HASHSPLIT_READ_SIZE ?
 					  (size_t)left + 1 : HASHSPLIT_READ_SIZE);
@@ -188,8 +199,12 @@ static int enqueue(void *ctx, struct sr_piece *p)
 {
 	struct savereader *r = ctx;
 	pthread_mutex_lock(&r->mu);
-	while (!r->stop && r->head && r->queued + p->cap > QUEUE_LIMIT)
+	while (!r->stop && r->head && (r->queued + piece_cost(p) > QUEUE_LIMIT ||
+					r->nr_queued >= QUEUE_MAX_PIECES)) {
+		r->producer_waits++;
 		pthread_cond_wait(&r->cv, &r->mu);
+		r->producer_waits--;
+	}
 	if (r->stop) {
 		pthread_mutex_unlock(&r->mu);
 		sr_piece_free(p);
@@ -201,8 +216,11 @@ static int enqueue(void *ctx, struct sr_piece *p)
 	else
 		r->head = p;
 	r->tail = p;
-	r->queued += p->cap;
-	pthread_cond_broadcast(&r->cv);
+	r->queued += piece_cost(p);
+	r->nr_queued++;
+	/* wake the consumer only if it waits (one wake per piece is costly) */
+	if (r->consumer_waits)
+		pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	return 0;
 }
@@ -237,8 +255,13 @@ struct savereader *savereader_start(savereader_plan_fn plan, void *ctx)
 	r->ctx = ctx;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	if (pthread_create(&r->th, NULL, reader_main, r))
-		die("cannot start the reader thread");
+	{
+		sigset_t old;
+		block_signals(&old);	/* signals go to the main thread */
+		if (pthread_create(&r->th, NULL, reader_main, r))
+			die("cannot start the reader thread");
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	return r;
 }
 
@@ -248,9 +271,13 @@ static struct sr_piece *pop_locked(struct savereader *r)
 	r->head = p->next;
 	if (!r->head)
 		r->tail = NULL;
-	r->queued -= p->cap;
+	r->queued -= piece_cost(p);
+	r->nr_queued--;
 	p->next = NULL;
-	pthread_cond_broadcast(&r->cv);
+	/* the producer waits for a quarter of the queue to drain */
+	if (r->producer_waits && (r->nr_queued < QUEUE_MAX_PIECES * 3 / 4 &&
+				  r->queued < QUEUE_LIMIT * 3 / 4))
+		pthread_cond_broadcast(&r->cv);
 	return p;
 }
 
@@ -265,7 +292,9 @@ struct sr_piece *savereader_take(struct savereader *r, const char *path)
 		if (!r->head) {
 			if (r->done)
 				break;
+			r->consumer_waits++;
 			pthread_cond_wait(&r->cv, &r->mu);
+			r->consumer_waits--;
 			continue;
 		}
 		c = bytescmp(r->head->path, strlen(r->head->path), path, plen);
@@ -286,8 +315,11 @@ struct sr_piece *savereader_next(struct savereader *r)
 {
 	struct sr_piece *p;
 	pthread_mutex_lock(&r->mu);
-	while (!r->head)
+	while (!r->head) {
+		r->consumer_waits++;
 		pthread_cond_wait(&r->cv, &r->mu);
+		r->consumer_waits--;
+	}
 	p = pop_locked(r);
 	pthread_mutex_unlock(&r->mu);
 	return p;

@@ -181,6 +181,30 @@ test_expect_success 'no index: bup says so' '
 	test_must_fail ours_git rev-parse --verify -q x
 '
 
+test_expect_success 'nothing that can be saved: no commit, exit 1' '
+	test_expect_code 1 bup save -n none "$TRASH/nope1" "$TRASH/nope2" 2>err &&
+	test "$(grep -c "^reduce_paths: .*nope" err)" = 2 &&
+	grep -q "error: nothing to save" err &&
+	test_must_fail ours_git rev-parse --verify -q none
+'
+
+test_expect_success '-t and -c: tree then commit, one line each' '
+	bup save -t -c --strip -d $DATE "$SRC/sub" >out &&
+	test "$(wc -l <out)" = 2 &&
+	test "$(ours_git rev-parse "$(sed -n 2p out)^{tree}")" = "$(sed -n 1p out)" &&
+	test "$(ours_git cat-file -t "$(sed -n 2p out)")" = commit
+'
+
+test_expect_success 'progress on a terminal: index pass, percentage and file counts' '
+	command -v script >/dev/null || { echo "no script(1): skipped"; return 0; }
+	bup index --fake-invalid "$SRC" >/dev/null &&
+	script -qec "$BUP_EXE save -t --strip $SRC" /dev/null >tty.out &&
+	tr "\r" "\n" <tty.out >tty.lines &&
+	grep -q "^Reading index: [0-9]*, done\.$" tty.lines &&
+	grep -q "^Saving: [0-9.]*% ([0-9]*/[0-9]*k, [0-9]*/[0-9]* files), done\\." tty.lines &&
+	bup save -t --strip "$SRC" 2>err >/dev/null && test ! -s err
+'
+
 test_expect_success ORACLE 'usage: the same text, bad options refused' '
 	test_expect_code 97 bup save -h >o 2>&1; test_expect_code 97 theirs save -h >t 2>&1;
 	test_cmp t o &&
