@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +83,6 @@ struct hl_set {
 	struct hl_set *next;	/* hash chain */
 };
 
-struct prefetch;
-
 struct restore {
 	struct vfs *vfs;
 	int sparse, verbosity;
@@ -101,9 +98,6 @@ struct restore {
 	int show_progress;
 	double last_progress;
 	char *wbuf;		/* WRITE_BUF_SIZE bytes */
-	struct prefetch *pf;	/* NULL: read contents here */
-	unsigned job;		/* pf's number for the path being restored */
-	uint64_t nr_ahead, nr_direct;	/* files read by pf, and here */
 };
 
 /* bup's add_error: counted, printed padded to 70 columns. */
@@ -408,387 +402,6 @@ static int hardlink_if_possible(struct restore *rs, const char *fullname,
 	return 0;
 }
 
-/* ---- reading ahead ----
- *
- * Inflating objects is most of restore's CPU time and creating files
- * most of the kernel's, so a second thread reads file contents ahead of
- * the walk: it walks each restored path the same way (same order, same
- * exclusions) through its own repository handle and VFS, and queues the
- * content of every regular file, tagged with the path's number and the
- * file's name, up to PF_MAX_BYTES at a time.  The main thread takes a
- * file's content from the queue when it gets there, dropping whatever
- * it skipped (excluded, linked, not creatable); if the queue does not
- * have the file, it reads it itself, so a disagreement between the two
- * walks costs time, never data.
- */
-#define PF_MAX_BYTES (64 << 20)
-#define PF_CHUNK (1 << 20)
-
-struct pf_chunk {
-	struct pf_chunk *next;
-	unsigned job;
-	uint64_t fileno;
-	char *fullname;		/* the file's first chunk only; NULL otherwise */
-	int last;		/* the file's last chunk */
-	int end_of_job;		/* a marker: the walk of `job` is done */
-	size_t len;
-	uint8_t data[];
-};
-
-struct pf_job {
-	struct vfs_item item;
-	char *name;		/* NULL: restore the contents (x/ and x/.) */
-};
-
-struct prefetch {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct repo repo;
-	struct vfs *vfs;
-	const struct exclude_rx *rxs;
-	struct pf_job *jobs;
-	size_t nr_jobs, alloc_jobs, next_job;
-	struct pf_chunk *head, *tail;
-	size_t bytes;
-	int stop, done;
-	int waiting;		/* threads in pf_wait() */
-	uint64_t next_fileno;
-	/* the main thread's side */
-	uint64_t dropping;	/* fileno whose chunks are thrown away; 0: none */
-	uint64_t current;	/* fileno being read by pf_next(); 0: none */
-	struct pf_chunk *taken;	/* returned by pf_next(), freed next time */
-};
-
-/* Wait for the other thread (pf->lock held). */
-static void pf_wait(struct prefetch *pf)
-{
-	pf->waiting++;
-	pthread_cond_wait(&pf->cond, &pf->lock);
-	pf->waiting--;
-}
-
-/* Wake the other thread if it waits: most pushes and pops need not. */
-static void pf_wake(struct prefetch *pf)
-{
-	if (pf->waiting)
-		pthread_cond_broadcast(&pf->cond);
-}
-
-static void pf_push(struct prefetch *pf, struct pf_chunk *c)
-{
-	pthread_mutex_lock(&pf->lock);
-	while (pf->bytes && pf->bytes + c->len > PF_MAX_BYTES && !pf->stop)
-		pf_wait(pf);
-	c->next = NULL;
-	if (pf->tail)
-		pf->tail->next = c;
-	else
-		pf->head = c;
-	pf->tail = c;
-	pf->bytes += c->len;
-	pf_wake(pf);
-	pthread_mutex_unlock(&pf->lock);
-}
-
-static int pf_stopping(struct prefetch *pf)
-{
-	int stop;
-	pthread_mutex_lock(&pf->lock);
-	stop = pf->stop;
-	pthread_mutex_unlock(&pf->lock);
-	return stop;
-}
-
-static struct pf_chunk *pf_chunk_new(unsigned job, uint64_t fileno,
-				     const char *fullname, size_t cap)
-{
-	struct pf_chunk *c = xmalloc(st_add(sizeof(*c), cap));
-	memset(c, 0, sizeof(*c));
-	c->job = job;
-	c->fileno = fileno;
-	c->fullname = fullname ? xstrdup(fullname) : NULL;
-	return c;
-}
-
-static void pf_read_file(struct prefetch *pf, unsigned job,
-			 const char *fullname, const struct vfs_item *it)
-{
-	struct vfs_reader *r = vfs_reader_open(pf->vfs, it);
-	uint64_t left = vfs_reader_size(r), fileno = ++pf->next_fileno;
-	size_t cap = left < PF_CHUNK ? (size_t)left : PF_CHUNK;
-	struct pf_chunk *c = pf_chunk_new(job, fileno, fullname, cap);
-	const uint8_t *data;
-	size_t n;
-
-	while ((n = vfs_reader_next(r, &data))) {
-		while (n) {
-			size_t take;
-			if (c->len == cap) {
-				left = left > c->len ? left - c->len : 0;
-				pf_push(pf, c);
-				if (pf_stopping(pf))
-					goto out;
-				cap = left && left < PF_CHUNK ? (size_t)left : PF_CHUNK;
-				c = pf_chunk_new(job, fileno, NULL, cap);
-			}
-			take = n < cap - c->len ? n : cap - c->len;
-			memcpy(c->data + c->len, data, take);
-			c->len += take;
-			data += take;
-			n -= take;
-		}
-	}
-	c->last = 1;
-	pf_push(pf, c);
-out:
-	vfs_reader_close(r);
-}
-
-static void pf_walk(struct prefetch *pf, unsigned job, const char *parent_path,
-		    const char *name, const struct vfs_item *it);
-
-/* should_rx_exclude() without its debug line (the main thread prints it). */
-static int pf_excluded(const struct exclude_rx *rxs, const char *path)
-{
-	for (size_t i = 0; i < rxs->nr; i++)
-		if (!regexec(&rxs->rx[i], path, 0, NULL, 0))
-			return 1;
-	return 0;
-}
-
-static void pf_walk_children(struct prefetch *pf, unsigned job,
-			     const char *parent_path, const struct vfs_item *dir)
-{
-	struct vfs_dir d = VFS_DIR_INIT;
-
-	vfs_contents(pf->vfs, dir, 0, &d);
-	for (size_t i = 1; i < d.nr && !pf_stopping(pf); i++)
-		pf_walk(pf, job, parent_path, d.ents[i].name, &d.ents[i].item);
-	vfs_dir_release(&d);
-}
-
-/* restore_item()'s walk, reading regular files instead of restoring. */
-static void pf_walk(struct prefetch *pf, unsigned job, const char *parent_path,
-		    const char *name, const struct vfs_item *it)
-{
-	unsigned mode = vfs_item_mode(it);
-	struct buf fullname = BUF_INIT;
-
-	buf_addf(&fullname, "%s/%s", parent_path, name);
-	if (S_ISDIR(mode)) {
-		buf_addch(&fullname, '/');
-		if (!pf_excluded(pf->rxs, fullname.data)) {
-			buf_setlen(&fullname, fullname.len - 1);
-			pf_walk_children(pf, job, fullname.data, it);
-		}
-	} else if (S_ISREG(mode) && !pf_excluded(pf->rxs, fullname.data)) {
-		pf_read_file(pf, job, fullname.data, it);
-	}
-	buf_release(&fullname);
-}
-
-static void *pf_thread(void *arg)
-{
-	struct prefetch *pf = arg;
-
-	for (;;) {
-		struct pf_job *j;
-		unsigned job;
-		struct pf_chunk *end;
-
-		pthread_mutex_lock(&pf->lock);
-		while (pf->next_job == pf->nr_jobs && !pf->stop)
-			pf_wait(pf);
-		if (pf->stop) {
-			pthread_mutex_unlock(&pf->lock);
-			break;
-		}
-		job = (unsigned)pf->next_job++;
-		j = &pf->jobs[job];
-		pthread_mutex_unlock(&pf->lock);
-
-		if (j->name)
-			pf_walk(pf, job, "", j->name, &j->item);
-		else
-			pf_walk_children(pf, job, "", &j->item);
-		end = pf_chunk_new(job, 0, NULL, 0);
-		end->end_of_job = 1;
-		pf_push(pf, end);
-	}
-	pthread_mutex_lock(&pf->lock);
-	pf->done = 1;
-	pthread_cond_broadcast(&pf->cond);
-	pthread_mutex_unlock(&pf->lock);
-	return NULL;
-}
-
-/* Start the reader; NULL (read synchronously) if it cannot be. */
-static struct prefetch *pf_start(const struct exclude_rx *rxs)
-{
-	struct prefetch *pf = xcalloc(1, sizeof(*pf));
-
-	repo_open(&pf->repo, NULL);
-	pf->vfs = vfs_new(&pf->repo);
-	pf->rxs = rxs;
-	pthread_mutex_init(&pf->lock, NULL);
-	pthread_cond_init(&pf->cond, NULL);
-	if (pthread_create(&pf->thread, NULL, pf_thread, pf)) {
-		vfs_free(pf->vfs);
-		repo_close(&pf->repo);
-		free(pf);
-		return NULL;
-	}
-	return pf;
-}
-
-/* Queue one restored path: `name` NULL for its contents. */
-static unsigned pf_add_job(struct prefetch *pf, const char *name,
-			   const struct vfs_item *it)
-{
-	struct pf_job *j;
-	unsigned job;
-
-	pthread_mutex_lock(&pf->lock);
-	ALLOC_GROW(pf->jobs, pf->nr_jobs + 1, pf->alloc_jobs);
-	job = (unsigned)pf->nr_jobs;
-	j = &pf->jobs[job];
-	vfs_item_init(&j->item);
-	vfs_item_copy(&j->item, it);
-	j->name = name ? xstrdup(name) : NULL;
-	pf->nr_jobs++;
-	pthread_cond_broadcast(&pf->cond);
-	pthread_mutex_unlock(&pf->lock);
-	return job;
-}
-
-static void pf_pop(struct prefetch *pf)
-{
-	struct pf_chunk *c = pf->head;
-
-	pf->head = c->next;
-	if (!pf->head)
-		pf->tail = NULL;
-	pf->bytes -= c->len;
-	pf_wake(pf);
-}
-
-static void pf_free_chunk(struct pf_chunk *c)
-{
-	if (c) {
-		free(c->fullname);
-		free(c);
-	}
-}
-
-/*
- * Find the content of `fullname` in path number `job`: 1 if the queue
- * has it (read it with pf_next()), 0 if the caller must read it.
- */
-static int pf_open(struct prefetch *pf, unsigned job, const char *fullname)
-{
-	int found = 0;
-
-	pthread_mutex_lock(&pf->lock);
-	for (;;) {
-		struct pf_chunk *c;
-		while (!pf->head && !pf->done)
-			pf_wait(pf);
-		c = pf->head;
-		if (!c)
-			break;
-		if (c->fileno && c->fileno == pf->dropping) {
-			pf_pop(pf);
-			if (c->last)
-				pf->dropping = 0;
-			pf_free_chunk(c);
-			continue;
-		}
-		if (c->job > job)
-			break;
-		if (c->end_of_job) {
-			if (c->job == job)
-				break;	/* the walk did not see it */
-			pf_pop(pf);
-			pf_free_chunk(c);
-			continue;
-		}
-		if (c->job < job || !c->fullname || strcmp(c->fullname, fullname)) {
-			pf->dropping = c->fileno;	/* a file we skipped */
-			continue;
-		}
-		pf->current = c->fileno;
-		found = 1;
-		break;
-	}
-	pthread_mutex_unlock(&pf->lock);
-	return found;
-}
-
-/* The next piece of the file pf_open() found; 0 at its end. */
-static size_t pf_next(struct prefetch *pf, const uint8_t **data)
-{
-	struct pf_chunk *c;
-
-	pf_free_chunk(pf->taken);
-	pf->taken = NULL;
-	if (!pf->current)
-		return 0;
-	pthread_mutex_lock(&pf->lock);
-	while (!pf->head)
-		pf_wait(pf);
-	c = pf->head;
-	if (c->fileno != pf->current)
-		BUG("read-ahead queue out of order");
-	pf_pop(pf);
-	if (c->last)
-		pf->current = 0;
-	pthread_mutex_unlock(&pf->lock);
-	pf->taken = c;
-	*data = c->data;
-	return c->len ? c->len : pf_next(pf, data);
-}
-
-/* Stop reading the current file (after a write error). */
-static void pf_close(struct prefetch *pf)
-{
-	pf_free_chunk(pf->taken);
-	pf->taken = NULL;
-	if (pf->current) {
-		pthread_mutex_lock(&pf->lock);
-		pf->dropping = pf->current;
-		pf->current = 0;
-		pthread_mutex_unlock(&pf->lock);
-	}
-}
-
-static void pf_finish(struct prefetch *pf)
-{
-	if (!pf)
-		return;
-	pf_close(pf);
-	pthread_mutex_lock(&pf->lock);
-	pf->stop = 1;
-	pthread_cond_broadcast(&pf->cond);
-	pthread_mutex_unlock(&pf->lock);
-	pthread_join(pf->thread, NULL);
-	while (pf->head) {
-		struct pf_chunk *c = pf->head;
-		pf_pop(pf);
-		pf_free_chunk(c);
-	}
-	for (size_t i = 0; i < pf->nr_jobs; i++) {
-		vfs_item_release(&pf->jobs[i].item);
-		free(pf->jobs[i].name);
-	}
-	free(pf->jobs);
-	pthread_mutex_destroy(&pf->lock);
-	pthread_cond_destroy(&pf->cond);
-	vfs_free(pf->vfs);
-	repo_close(&pf->repo);
-	free(pf);
-}
-
 /* ---- file content ---- */
 
 struct writer {
@@ -892,7 +505,7 @@ static int create_file(struct restore *rs, const char *fullname,
 		       const char *name, const struct vfs_item *it)
 {
 	struct writer w = { .fd = -1, .buf = rs->wbuf };
-	struct vfs_reader *r = NULL;
+	struct vfs_reader *r;
 	const uint8_t *data;
 	size_t n;
 	int rc = -1;
@@ -909,23 +522,11 @@ static int create_file(struct restore *rs, const char *fullname,
 			  path_msg(fullname + 1), strerror(errno));
 		return -1;
 	}
-	if (rs->pf && pf_open(rs->pf, rs->job, fullname)) {
-		rs->nr_ahead++;
-		/* whole pieces of up to PF_CHUNK: written as they are */
-		while ((n = pf_next(rs->pf, &data))) {
-			if (rs->sparse ? writer_add_sparse(&w, data, n) < 0
-				       : writer_flush(&w) < 0 ||
-					 write_in_full(w.fd, data, n) < 0)
-				goto fail;
-		}
-	} else {
-		rs->nr_direct++;
-		r = vfs_reader_open(rs->vfs, it);
-		while ((n = vfs_reader_next(r, &data))) {
-			if (rs->sparse ? writer_add_sparse(&w, data, n) < 0
-				       : writer_add(&w, data, n) < 0)
-				goto fail;
-		}
+	r = vfs_reader_open(rs->vfs, it);
+	while ((n = vfs_reader_next(r, &data))) {
+		if (rs->sparse ? writer_add_sparse(&w, data, n) < 0
+			       : writer_add(&w, data, n) < 0)
+			goto fail;
 	}
 	if (writer_flush(&w) < 0)
 		goto fail;
@@ -938,18 +539,14 @@ static int create_file(struct restore *rs, const char *fullname,
 		w.fd = -1;
 		goto fail;
 	}
-	if (r)
-		vfs_reader_close(r);
+	vfs_reader_close(r);
 	return 0;
 fail:
 	add_error(rs, "error: cannot write '%s': %s", path_msg(fullname + 1),
 		  strerror(errno));
 	if (w.fd >= 0)
 		close(w.fd);
-	if (r)
-		vfs_reader_close(r);
-	else if (rs->pf)
-		pf_close(rs->pf);
+	vfs_reader_close(r);
 	return rc;
 }
 
@@ -1128,8 +725,6 @@ static void restore_path(struct restore *rs, const char *path)
 		/* /what/ever/ or /what/ever/.: the contents into the output
 		 * directory, and with "." also what/ever's own metadata */
 		struct vfs_dir d = VFS_DIR_INIT;
-		if (rs->pf)
-			rs->job = pf_add_job(rs->pf, NULL, leaf->item);
 		vfs_contents(rs->vfs, leaf->item, 0, &d);
 		restore_children(rs, "", &d);
 		if (*base) {
@@ -1138,8 +733,6 @@ static void restore_path(struct restore *rs, const char *path)
 		}
 		vfs_dir_release(&d);
 	} else {
-		if (rs->pf)
-			rs->job = pf_add_job(rs->pf, leaf->name, leaf->item);
 		restore_item(rs, "", leaf->name, leaf->item);
 	}
 	goto out;
@@ -1195,8 +788,6 @@ int cmd_restore(int argc, char **argv)
 		(isatty(2) || (force && (atoi(force) & 2)));
 	rs.wbuf = xmalloc(WRITE_BUF_SIZE);
 	rs.vfs = vfs_new(&repo);
-	if (!getenv("BUP_RESTORE_NO_READAHEAD"))
-		rs.pf = pf_start(&rs.rxs);
 
 	for (int i = 0; i < o.nr_args; i++)
 		restore_path(&rs, o.args[i]);
@@ -1204,9 +795,6 @@ int cmd_restore(int argc, char **argv)
 	if (rs.show_progress)
 		logmsg("Restoring: %llu, done.\n", (unsigned long long)rs.total);
 
-	pf_finish(rs.pf);
-	debug1("restore: %llu files read ahead, %llu here\n",
-	       (unsigned long long)rs.nr_ahead, (unsigned long long)rs.nr_direct);
 	vfs_free(rs.vfs);
 	repo_close(&repo);
 	free(rs.wbuf);
