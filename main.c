@@ -32,6 +32,8 @@ const struct cmd_spec bup_commands[] = {
 	{ "meta", cmd_meta, "Create or extract a metadata archive" },
 	{ "midx", cmd_midx, "Index objects to speed up lookups in many packs" },
 	{ "random", cmd_random, "Generate a stream of random output" },
+	{ "restore", cmd_restore, "Restore files from a backup set" },
+	{ "save", cmd_save, "Save files into a backup set (note: run \"bup index\" first)" },
 	{ "split", cmd_split, "Split a single file into its own fileset" },
 	{ "tag", cmd_tag, "Tag commits for easier access" },
 	{ "version", cmd_version, "Report the version number of your copy of bup" },

@@ -19,6 +19,8 @@ int cmd_memtest(int argc, char **argv);
 int cmd_meta(int argc, char **argv);
 int cmd_midx(int argc, char **argv);
 int cmd_random(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_save(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_version(int argc, char **argv);

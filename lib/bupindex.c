@@ -10,6 +10,7 @@
 #include "lib/bupindex.h"
 #include "lib/bupindex_meta.h"
 #include "lib/drecurse.h"
+#include "lib/pyrepr.h"
 #include "lib/usage.h"
 
 const uint8_t ix_empty_sha[20];
@@ -937,7 +938,13 @@ static char *slashappend_or_error(const char *p, int *errors, const char *caller
 	struct stat st;
 	char *rp = resolve_parent(p);
 	if (lstat(rp, &st) < 0) {
-		logmsg("%s: [Errno %d] %s: b'%s'\n", caller, errno, strerror(errno), rp);
+		/* bup's add_error(): Python's words, padded to 70 columns */
+		struct buf msg = BUF_INIT;
+		int err = errno;
+		buf_addf(&msg, "%s: [Errno %d] %s: ", caller, err, strerror(err));
+		py_repr_bytes(&msg, rp, strlen(rp));
+		logmsg("%-70s\n", msg.data);
+		buf_release(&msg);
 		free(rp);
 		(*errors)++;
 		return NULL;

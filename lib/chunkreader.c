@@ -1,5 +1,6 @@
 #include "chunkreader.h"
 #include "buf.h"
+#include "packwriter.h"
 #include "usage.h"
 #include "xio.h"
 
@@ -253,8 +254,13 @@ int chunkreader_run(const int *fds, const char *const *names, size_t nr,
 		r.batches[i].buf = xmalloc(BATCH_SIZE);
 		r.free_list[r.nr_free++] = &r.batches[i];
 	}
-	if (pthread_create(&th, NULL, reader_main, &r))
-		die("cannot start the reader thread");
+	{
+		sigset_t old;
+		block_signals(&old);	/* signals go to the main thread */
+		if (pthread_create(&th, NULL, reader_main, &r))
+			die("cannot start the reader thread");
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 
 	for (;;) {
 		struct batch *b;

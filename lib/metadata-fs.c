@@ -4,6 +4,7 @@
  */
 #include "metadata.h"
 #include "pathmsg.h"
+#include "pyrepr.h"
 #include "usage.h"
 
 #include <acl/libacl.h>
@@ -30,6 +31,7 @@ static void why_errno(struct buf *why, const char *what, const char *path,
 		buf_reset(why);
 		buf_addf(why, "%s '%s': %s", what, path_msg(path), strerror(err));
 	}
+	errno = err;	/* callers may word the message their own way */
 }
 
 /* bup's _open_noatime(path, O_NONBLOCK). */
@@ -60,10 +62,16 @@ static int read_linux_attr(struct metadata *m, const char *path,
 		return 0;
 	}
 	switch (err) {
-	case EACCES:
-		error("read Linux attr: %s: '%s'", strerror(err), path_msg(path));
+	case EACCES: {
+		/* bup's add_error('read Linux attr: %s' % e), word for word */
+		struct buf msg = BUF_INIT;
+		buf_adds(&msg, "read Linux attr: ");
+		py_oserror(&msg, err, path);
+		logmsg("%-70s\n", msg.data);
+		buf_release(&msg);
 		metadata_nr_errors++;
 		return 0;
+	}
 	case ENOTTY: case ENOSYS: case EOPNOTSUPP:
 		return 0;
 	case EINVAL:
@@ -153,6 +161,8 @@ static int read_xattrs(struct metadata *m, const char *path, int *acl_names,
 		n = llistxattr(path, NULL, 0);
 		if (n < 0)
 			goto fail;
+		if (n == 0)
+			break;	/* none: the common case */
 		buf_grow(&names, (size_t)n + 1);
 		n = llistxattr(path, names.data, (size_t)n);
 	}
@@ -222,6 +232,36 @@ static const char *cached_name(struct id_cache *c, int64_t id, int is_group)
 	c->ents[c->nr].id = id;
 	c->ents[c->nr].name = name ? xstrdup(name) : NULL;
 	return c->ents[c->nr++].name;
+}
+
+/* The reverse, for restores: user or group name -> id (-1: none). */
+struct name_id {
+	char *name;
+	int64_t id;
+};
+struct name_cache {
+	struct name_id *ents;
+	size_t nr, alloc;
+};
+static struct name_cache user_ids, group_ids;
+
+static int64_t cached_id(struct name_cache *c, const char *name, int is_group)
+{
+	struct passwd *pw;
+	struct group *gr;
+	int64_t id = -1;
+
+	for (size_t i = 0; i < c->nr; i++)
+		if (!strcmp(c->ents[i].name, name))
+			return c->ents[i].id;
+	if (is_group && (gr = getgrnam(name)))
+		id = gr->gr_gid;
+	else if (!is_group && (pw = getpwnam(name)))
+		id = pw->pw_uid;
+	ALLOC_GROW(c->ents, c->nr + 1, c->alloc);
+	c->ents[c->nr].name = xstrdup(name);
+	c->ents[c->nr].id = id;
+	return c->ents[c->nr++].id;
 }
 
 int metadata_from_path(struct metadata *m, const char *path,
@@ -309,6 +349,32 @@ static int apply_error(const char *fmt, ...)
 	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
 	error("%s", msg.data);
+	buf_release(&msg);
+	metadata_nr_errors++;
+	return 1;
+}
+
+/*
+ * bup's add_error(ApplyError('<what>: %s' % oserror)): the message as
+ * Python words the OSError ("[Errno N] text: 'path'", the path as bytes
+ * repr when bup passed bytes), padded to 70 columns, no "error:" prefix.
+ */
+static int apply_oserror(const char *what, int err, const char *path,
+			 int bytes_path, const char *suffix)
+{
+	struct buf msg = BUF_INIT;
+
+	buf_addf(&msg, "%s: ", what);
+	if (!path) {
+		buf_addf(&msg, "[Errno %d] %s", err, strerror(err));
+	} else if (bytes_path) {
+		buf_addf(&msg, "[Errno %d] %s: ", err, strerror(err));
+		py_repr_bytes(&msg, path, strlen(path));
+	} else {
+		py_oserror(&msg, err, path);
+	}
+	buf_adds(&msg, suffix);
+	logmsg("%-70s\n", msg.data);
 	buf_release(&msg);
 	metadata_nr_errors++;
 	return 1;
@@ -442,39 +508,34 @@ static int apply_common(const struct metadata *m, const char *path,
 				   path_msg(path));
 	if (utimensat(AT_FDCWD, path, ts,
 		      S_ISLNK(m->mode) ? AT_SYMLINK_NOFOLLOW : 0) < 0)
-		return apply_error("%s: %s: '%s'",
-				   S_ISLNK(m->mode) ? "lutime" : "utime",
-				   strerror(errno), path_msg(path));
+		return apply_oserror(S_ISLNK(m->mode) ? "lutime" : "utime",
+				     errno, path, 1, "");
 	if (geteuid() == 0) {
 		uid = (uid_t)m->uid;
 		gid = (gid_t)m->gid;
 		if (!opts->numeric_ids) {
-			if (m->uid != 0 && m->user.len) {
-				struct passwd *pw = getpwnam(m->user.data);
-				if (pw)
-					uid = pw->pw_uid;
-			}
-			if (m->gid != 0 && m->group.len) {
-				struct group *gr = getgrnam(m->group.data);
-				if (gr)
-					gid = gr->gr_gid;
-			}
+			int64_t id;
+			if (m->uid != 0 && m->user.len &&
+			    (id = cached_id(&user_ids, m->user.data, 0)) >= 0)
+				uid = (uid_t)id;
+			if (m->gid != 0 && m->group.len &&
+			    (id = cached_id(&group_ids, m->group.data, 1)) >= 0)
+				gid = (gid_t)id;
 		}
 	} else {
 		if (in_groups((gid_t)m->gid))
 			gid = (gid_t)m->gid;
 		if (!opts->numeric_ids && m->gid != 0 && m->group.len) {
-			struct group *gr = getgrnam(m->group.data);
-			if (gr && in_groups(gr->gr_gid))
-				gid = gr->gr_gid;
+			int64_t id = cached_id(&group_ids, m->group.data, 1);
+			if (id >= 0 && in_groups((gid_t)id))
+				gid = (gid_t)id;
 		}
 	}
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
 	    lchown(path, uid, gid) < 0) {
 		if (errno != EPERM)
-			return apply_error("lchown: %s: '%s'", strerror(errno),
-					   path_msg(path));
-		apply_error("lchown: %s: '%s'", strerror(errno), path_msg(path));
+			return apply_oserror("lchown", errno, path, 1, "");
+		apply_oserror("lchown", errno, path, 1, "");
 	}
 	if (!S_ISLNK(m->mode) && chmod(path, m->mode & 07777) < 0)
 		return apply_error("chmod: %s: '%s'", strerror(errno),
@@ -511,8 +572,7 @@ static int apply_acl(const struct metadata *m, const char *path,
 	if (errno == EINVAL)
 		return apply_error("POSIX1e ACL: can't create '%s' for '%s'",
 				   m->acl[offs].data, path_msg(path));
-	return apply_error("POSIX1e ACL applyto: %s: '%s'", strerror(errno),
-			   path_msg(path));
+	return apply_oserror("POSIX1e ACL applyto", errno, NULL, 0, "");
 }
 
 static int apply_linux_attr(const struct metadata *m, const char *path)
@@ -544,8 +604,13 @@ fail_fd:
 		errno = e;
 	}
 fail:
-	return apply_error("Linux chattr: %s: '%s' (0x%llx)", strerror(errno),
-			   path_msg(path), (unsigned long long)m->linux_attr);
+	{
+		/* bup formats hex(attr) after "0x": "(0x0x80000)" */
+		char suffix[48];
+		snprintf(suffix, sizeof(suffix), " (0x0x%llx)",
+			 (unsigned long long)m->linux_attr);
+		return apply_oserror("Linux chattr", errno, path, 0, suffix);
+	}
 }
 
 static int apply_xattrs(const struct metadata *m, const char *path)

@@ -281,8 +281,20 @@ static void append(struct packwriter *pw, const void *data, size_t len)
 	pw->wlen += len;
 }
 
+/* Block SIGINT, SIGTERM and SIGHUP in this thread; the old mask to *old. */
+void block_signals(sigset_t *old)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &s, old);
+}
+
 static void finish_pack(struct packwriter *pw)
 {
+	sigset_t oldmask;
 	uint8_t cnt[4], sha[OID_RAWSZ];
 	char hex[OID_HEXSZ + 1], final_pack[PATH_MAX], final_idx[PATH_MAX];
 	struct sha1_ctx c;
@@ -336,13 +348,25 @@ static void finish_pack(struct packwriter *pw)
 	pw->st.packs++;
 	debug1("bup: wrote pack-%s.pack (%zu objects)\n", hex, pw->nr);
 	/* As bup does after each pack: merge small idx files into a midx
-	 * when they pile up, and add the new one to the bloom filter. */
+	 * when they pile up, and add the new one to the bloom filter.
+	 * SIGINT/SIGTERM/SIGHUP wait until that is done, so they never
+	 * leave a half-written midx or bloom temporary file behind. */
+	block_signals(&oldmask);
 	if (midx_maintain(pw->packdir, NULL, 1, 0, 0, 0) < 0 ||
 	    bloom_maintain(pw->packdir, NULL, 0, 0) < 0)
 		warning("could not update the midx and bloom files in '%s'",
 			pw->packdir);
+	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 	/* The next lookup sees the new idx. */
 	packlist_invalidate(&pw->repo->packs);
+	/*
+	 * The pack's objects are found through its idx now: keep only
+	 * those still in flight, so memory does not grow with the number
+	 * of objects a run writes.
+	 */
+	oidset_clear(&pw->also);
+	for (uint64_t k = pw->head; k < pw->tail; k++)
+		oidset_insert(&pw->also, &pw->jobs[k % RING].oid);
 }
 
 /* Append the oldest queued object (it must be done) to the pack. */
@@ -417,6 +441,7 @@ struct packwriter *packwriter_new(struct repo *repo,
 {
 	struct packwriter *pw = xcalloc(1, sizeof(*pw));
 	struct buf v = BUF_INIT;
+	sigset_t oldmask;
 	int64_t n;
 
 	pw->repo = repo;
@@ -458,9 +483,13 @@ struct packwriter *packwriter_new(struct repo *repo,
 	pthread_cond_init(&pw->done_cv, NULL);
 	pw->nthreads = pw->o.threads > 0 ? pw->o.threads : ncpus();
 	pw->threads = xcalloc((size_t)pw->nthreads, sizeof(*pw->threads));
+	/* Workers never take SIGINT/SIGTERM/SIGHUP: the main thread does,
+	 * when it is not in the middle of finishing a pack. */
+	block_signals(&oldmask);
 	for (int i = 0; i < pw->nthreads; i++)
 		if (pthread_create(&pw->threads[i], NULL, worker, pw))
 			die("cannot start a compression thread");
+	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 	return pw;
 }
 

@@ -22,6 +22,7 @@
 #ifndef BUP_PACKWRITER_H
 #define BUP_PACKWRITER_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "compress.h"
@@ -66,6 +67,13 @@ struct packwriter_stats {
 	uint64_t objects_skipped;
 };
 void packwriter_stats(const struct packwriter *pw, struct packwriter_stats *st);
+
+/*
+ * Block SIGINT, SIGTERM and SIGHUP in the calling thread (the old mask
+ * to *old).  Helper threads are started with them blocked, so these
+ * signals reach the main thread, which removes unfinished packs.
+ */
+void block_signals(sigset_t *old);
 
 /* Encode git's pack object header; returns its length (<= 16). */
 size_t pack_object_header(uint8_t *out, enum obj_type type, uint64_t size);

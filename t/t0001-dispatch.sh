@@ -6,7 +6,8 @@ test_description='the dispatcher: exit codes, usage, help pages, -d, external co
 bup() { timeout 10 "$BUP_EXE" "$@"; }
 oracle_bup() { timeout 10 "$ORACLE_BUP" "$@"; }
 
-COMMANDS="bloom cat-file drecurse help index init join list-idx margin memtest midx random split tag version xstat"
+COMMANDS="bloom cat-file drecurse help index init join list-idx margin memtest midx random save split tag version xstat"
+COMMANDS="$COMMANDS restore"
 # meta is checked like the others, except "-x", which is one of its options;
 # ls checks the repository before its options (t6100 covers it)
 PAGE_COMMANDS="$COMMANDS meta"
