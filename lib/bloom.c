@@ -348,6 +348,7 @@ int bloom_maintain(const char *dir, const char *outpath, int k, int force)
 	size_t table_len = 0;
 	int bits, ret = 0, rebuild, *failed = NULL;
 
+	atomic_file_remove_stale(dir);
 	if (outpath)
 		buf_adds(&out, outpath);
 	else

@@ -658,6 +658,17 @@ int bupindex_writer_open(struct bupindex_writer *w, const char *filename,
 	memset(w, 0, sizeof(*w));
 	buf_init(&w->out, 0);
 	buf_init(&w->last, 0);
+	{
+		/* index temporaries of killed runs go first */
+		char *dir = xstrdup(target), *slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = 0;
+			atomic_file_remove_stale(*dir ? dir : "/");
+		} else {
+			atomic_file_remove_stale(".");
+		}
+		free(dir);
+	}
 	r = atomic_file_open(&w->af, target);
 	if (r < 0) {
 		error_errno("cannot create a temporary file beside '%s'", target);

@@ -945,6 +945,8 @@ int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 	size_t nall = 0, aall = 0;
 	int hwm = force ? 1 : 5, lwm = force ? 1 : 2, ret = 0;
 
+	atomic_file_remove_stale(dir);
+
 	if (max_files <= 0)
 		max_files = (int)default_max_files();
 	/* -f alone does not use the midx files there are */

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,7 +210,7 @@ int atomic_file_open(struct atomic_file *af, const char *target)
 {
 	af->target = xstrdup(target);
 	buf_init(&af->tmp, 0);
-	buf_addf(&af->tmp, "%s.tmp-XXXXXX", target);
+	buf_addf(&af->tmp, "%s.tmp-%ld-XXXXXX", target, (long)getpid());
 	af->fd = mkstemp(af->tmp.data);
 	if (af->fd >= 0) {
 		/* mkstemp makes 0600; give the file the usual 0666 & ~umask */
@@ -225,6 +226,33 @@ int atomic_file_open(struct atomic_file *af, const char *target)
 		return -1;
 	}
 	return af->fd;
+}
+
+void atomic_file_remove_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct buf path = BUF_INIT;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *t = strstr(de->d_name, ".tmp-");
+		char *end;
+		long pid;
+		if (!t)
+			continue;
+		pid = strtol(t + 5, &end, 10);
+		if (pid <= 0 || *end != '-' || strlen(end + 1) != 6)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", dir, de->d_name);
+		unlink(path.data);
+	}
+	closedir(d);
+	buf_release(&path);
 }
 
 static void atomic_file_release(struct atomic_file *af)

@@ -39,10 +39,12 @@ void remove_tree(const char *path);
 
 /*
  * Atomic replacement of a file: atomic_file_open() makes a temporary
- * file beside `target` ("<target>.tmp-XXXXXX", which no reader looks
- * for) and returns its fd; atomic_file_commit() fsyncs, closes and
+ * file beside `target` ("<target>.tmp-<pid>-XXXXXX", which no reader
+ * looks for) and returns its fd; atomic_file_commit() fsyncs, closes and
  * renames it over `target`, then fsyncs the directory;
  * atomic_file_abort() removes it.  -1 with errno on failure.
+ * atomic_file_remove_stale() removes the temporary files in `dir` left
+ * by processes that no longer exist (killed before commit or abort).
  */
 struct atomic_file {
 	int fd;
@@ -52,5 +54,6 @@ struct atomic_file {
 int atomic_file_open(struct atomic_file *af, const char *target);
 int atomic_file_commit(struct atomic_file *af);
 void atomic_file_abort(struct atomic_file *af);
+void atomic_file_remove_stale(const char *dir);
 
 #endif

@@ -10,7 +10,8 @@
 #   test_expect_code N CMD... CMD exits with N
 #   test_cmp EXPECTED ACTUAL  files are equal (diff shown if not)
 #   test_fsck [REPO]          git fsck --strict is clean
-#   test_packs_complete [--no-tmp] [REPO]   no half-written pack
+#   test_packs_complete [--no-tmp] [REPO]   no half-written pack (with
+#                             --no-tmp, no temporary file or directory)
 #   test_data NAME            path of a shared input made once per run
 #   bup ...                   our binary;  oracle_bup ... Debian's bup
 
@@ -159,6 +160,10 @@ test_packs_complete() {
 		*.pack) test -f "${f%.pack}.idx" || { echo "no idx for $f" >&2; return 1; } ;;
 		*.idx) test -f "${f%.idx}.pack" || { echo "no pack for $f" >&2; return 1; } ;;
 		*.midx|*.bloom) ;;
+		*.midx.tmp-*|*.bloom.tmp-*)
+			# a midx/bloom being written, or left by a killed run
+			# (the next maintenance removes it); never under its name
+			[ -z "$no_tmp" ] || { echo "temporary file left behind: $f" >&2; return 1; } ;;
 		*) echo "stray file $f" >&2; return 1 ;;
 		esac
 	done

@@ -128,7 +128,7 @@ test_expect_success 'the next split succeeds and reuses the durable packs' '
 	test "$((n + $(cat killed-count) - $(cat before-count)))" -ge "$(cat fresh-count)" &&
 	git --git-dir="$BUP_DIR" rev-parse --verify big^ >parent &&
 	test_cmp prev parent &&
-	test_packs_complete &&
+	test_packs_complete --no-tmp &&
 	no_tmpdirs &&
 	test_fsck
 '
@@ -156,12 +156,13 @@ test_expect_success 'kill -9 of a split of a new branch leaves no branch' '
 	echo $SPLIT_PID >killed-pid2
 '
 
-test_expect_success 'the stale temporary directory of the killed split is removed by the next split' '
+test_expect_success 'the stale temporary directory and files of the killed split are removed by the next split' '
 	ls -d "$BUP_DIR"/objects/pack-tmp-$(cat killed-pid2)-* >stale 2>/dev/null ||
 		: the kill may have fallen between two packs &&
 	echo again >again &&
 	bup split -q -n other again &&
-	no_tmpdirs
+	no_tmpdirs &&
+	test_packs_complete --no-tmp
 '
 
 test_expect_success 'SIGTERM in the middle: exits by the signal, no temporary directory left' '

@@ -335,8 +335,8 @@ static void test_xio_atomic_commit(void **state)
 
 	assert_true(atomic_file_open(&af, target) >= 0);
 	assert_int_equal(af.fd >= 0, 1);
-	/* a temporary beside the target, named <target>.tmp-XXXXXX */
-	snprintf(tmpname, sizeof(tmpname), "%s.tmp-", target);
+	/* a temporary beside the target, named <target>.tmp-<pid>-XXXXXX */
+	snprintf(tmpname, sizeof(tmpname), "%s.tmp-%ld-", target, (long)getpid());
 	assert_int_equal(strncmp(af.tmp.data, tmpname, strlen(tmpname)), 0);
 	assert_int_equal(strlen(af.tmp.data), strlen(tmpname) + 6);
 	assert_true(exists(af.tmp.data));
@@ -422,6 +422,32 @@ static void test_xio_atomic_abort(void **state)
 	buf_release(&b);
 }
 
+/* Temporaries of dead processes go; live ones and other names stay. */
+static void test_xio_atomic_remove_stale(void **state)
+{
+	char dead[512], live[512], other[512], name[128];
+	pid_t child = fork();
+	(void)state;
+	assert_true(child >= 0);
+	if (!child)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	snprintf(name, sizeof(name), "idx.tmp-%ld-abcdef", (long)child);
+	path_of(dead, sizeof(dead), name);
+	snprintf(name, sizeof(name), "idx.tmp-%ld-abcdef", (long)getpid());
+	path_of(live, sizeof(live), name);
+	path_of(other, sizeof(other), "idx.tmp-notapid");
+	spit(dead, "x", 1);
+	spit(live, "x", 1);
+	spit(other, "x", 1);
+	atomic_file_remove_stale(tmpdir);
+	assert_false(exists(dead));
+	assert_true(exists(live));
+	assert_true(exists(other));
+	unlink(live);
+	unlink(other);
+}
+
 static void test_xio_atomic_errors(void **state)
 {
 	char target[512];
@@ -463,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_xio_atomic_commit),
 		cmocka_unit_test(test_xio_atomic_mode),
 		cmocka_unit_test(test_xio_atomic_abort),
+		cmocka_unit_test(test_xio_atomic_remove_stale),
 		cmocka_unit_test(test_xio_atomic_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
