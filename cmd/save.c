@@ -80,6 +80,7 @@ struct save {
 	struct bupindex ix;
 	struct hlinkdb hl;
 	const uint8_t *meta_map;	/* bupindex.meta */
+	const char *meta_name;
 	size_t meta_len;
 	struct savetree tree;
 	struct savereader *reader;
@@ -87,7 +88,7 @@ struct save {
 	int verbose, progress, strip;
 	const char *strip_path;
 	struct graft *grafts;
-	size_t nr_grafts;
+	size_t nr_grafts, alloc_grafts;
 	char **sources;		/* as given, for --strip */
 	int nr_sources;
 	int64_t smaller;
@@ -724,7 +725,7 @@ static void process(struct save *s, struct ixwalk *w)
 		    metadata_decode(&m, s->meta_map + e.meta_ofs,
 				    s->meta_len - e.meta_ofs, &used) < 0)
 			die("index metadata in '%s' is corrupt at offset %llu",
-			    "bupindex.meta", (unsigned long long)e.meta_ofs);
+			    s->meta_name, (unsigned long long)e.meta_ofs);
 		hl = hardlink_target(s, &e);
 		buf_reset(&m.hardlink_target);
 		if (hl)
@@ -858,7 +859,7 @@ static void parse_grafts(struct save *s, const struct options *o)
 		r = resolve_parent(eq + 1);
 		new = py_normpath(r);
 		free(r);
-		ALLOC_GROW(s->grafts, s->nr_grafts + 1, i);
+		ALLOC_GROW(s->grafts, s->nr_grafts + 1, s->alloc_grafts);
 		s->grafts[s->nr_grafts].old = old;
 		s->grafts[s->nr_grafts].new = new;
 		s->nr_grafts++;
@@ -975,6 +976,7 @@ int cmd_save(int argc, char **argv)
 		packwriter_abort(s.pw);
 		exit(EXIT_ERRORS);
 	}
+	s.meta_name = metaname;
 	if (map_file(metaname, 0, "metadata store", &s.meta_map, &s.meta_len,
 		     &why) < 0)
 		die("%s", why.data);

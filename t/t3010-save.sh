@@ -85,7 +85,8 @@ test_expect_success 'git reads the save: log, show, ls-tree' '
 
 test_expect_success ORACLE '--strip, --strip-path, --graft: same trees as the oracle' '
 	for opts in "--strip" "--strip-path=$TRASH/s" "--graft=$SRC=/x/y" \
-		    "--graft=$SRC/sub=/" "--strip-path=$TRASH"; do
+		    "--graft=$SRC/sub=/" "--strip-path=$TRASH" \
+		    "--graft=$SRC/sub=/s --graft=$SRC=/a/b/c"; do
 		theirs index --fake-invalid "$SRC" >/dev/null && copy_index &&
 		t=$(theirs save -t -d $DATE $opts "$SRC/sub" "$SRC/reg" "$SRC/chunked") &&
 		o=$(bup save -t -d $DATE $opts "$SRC/sub" "$SRC/reg" "$SRC/chunked") &&
