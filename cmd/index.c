@@ -13,6 +13,7 @@
 #include "lib/buf.h"
 #include "lib/bupindex.h"
 #include "lib/bupindex_meta.h"
+#include "lib/ixwalk.h"
 #include "lib/drecurse.h"
 #include "lib/hlinkdb.h"
 #include "lib/metadata.h"
@@ -55,7 +56,7 @@ static double now(void)
 
 struct update {
 	struct bupindex ri;
-	struct ixcursor old;	/* the old index under the top path */
+	struct ixwalk old;	/* the old index under the top path */
 	int have_old;		/* old is on an entry */
 	size_t cur;
 	struct bupindex_writer wi;
@@ -68,7 +69,7 @@ struct update {
 
 static void old_next(struct update *u)
 {
-	u->have_old = ixcursor_next(&u->old);
+	u->have_old = ixwalk_next(&u->old);
 }
 
 static int store_meta(struct update *u, const char *path,
@@ -114,7 +115,7 @@ static int visit(void *ctx, const char *path, const struct stat *st)
 		bupindex_entry_load(&u->ri, u->old.ofs, &e);
 		if (!ixent_deleted(&e)) {
 			ixent_set_deleted(&e);
-			ixcursor_repack(&u->ri, &u->old, &e);
+			ixwalk_repack(&u->old, &e);
 			if (e.nlink > 1 && !S_ISDIR(e.mode))
 				hlinkdb_del_path(&u->hl, u->old.path.data);
 		}
@@ -159,7 +160,7 @@ static int visit(void *ctx, const char *path, const struct stat *st)
 			repack = 1;
 		}
 		if (repack)
-			ixcursor_repack(&u->ri, &u->old, &e);
+			ixwalk_repack(&u->old, &e);
 		old_next(u);
 	} else {
 		if (store_meta(u, path, st, &meta_ofs) < 0)
@@ -212,7 +213,7 @@ static void update_index(const char *top, const struct strlist *excluded,
 		bupindex_writer_abort(&u.wi);
 		exit_after_error(EXIT_ERRORS);
 	}
-	ixcursor_init(&u.old, &u.ri, top);
+	ixwalk_start(&u.old, &u.ri, top, NULL, NULL);
 	old_next(&u);
 
 	dopts.xdev = opt_count(o, "xdev");
@@ -265,7 +266,7 @@ static void update_index(const char *top, const struct strlist *excluded,
 	if (metastore_close(u.ms) < 0)
 		exit_after_error(EXIT_ERRORS);
 	hlinkdb_release(&u.hl);
-	ixcursor_release(&u.old);
+	ixwalk_release(&u.old);
 	bupindex_close(&u.ri);
 	free(metaname);
 	free(hlname);
@@ -314,11 +315,11 @@ static void print_index(const struct options *o, const char *indexfile)
 	else
 		reduce_paths(dflt, 1, &rps, &shown, &nr_errors);
 	for (size_t p = 0; p < rps.nr; p++) {
-		struct ixcursor c;
+		struct ixwalk c;
 		const char *rp = rps.items[p];
 		size_t rplen = strlen(rp), n = 0;
-		ixcursor_init(&c, &ix, rp);
-		while (ixcursor_next(&c)) {
+		ixwalk_start(&c, &ix, rp, NULL, NULL);
+		while (ixwalk_next(&c)) {
 			struct ixent e;
 			const char *name = c.path.data;
 			n++;
@@ -348,7 +349,7 @@ static void print_index(const struct options *o, const char *indexfile)
 			buf_addch(&line, '\n');
 			fwrite(line.data, 1, line.len, stdout);
 		}
-		ixcursor_release(&c);
+		ixwalk_release(&c);
 		if (!n) {
 			/* bup raises Exception("cannot find %r") here */
 			fflush(stdout);

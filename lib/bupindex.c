@@ -9,6 +9,7 @@
 
 #include "lib/bupindex.h"
 #include "lib/bupindex_meta.h"
+#include "lib/ixwalk.h"
 #include "lib/drecurse.h"
 #include "lib/pyrepr.h"
 #include "lib/usage.h"
@@ -366,21 +367,21 @@ static int starts_with(const char *s, size_t slen, const char *p, size_t plen)
 void bupindex_iter(const struct bupindex *ix, const char *name,
 		   struct ixlist *out)
 {
-	struct ixcursor c;
+	struct ixwalk c;
 	long *dnode = NULL;		/* node of the frame at each depth */
 	size_t *dofs = NULL, dalloc = 0, have = 0;
 
-	ixcursor_init(&c, ix, name);
-	while (ixcursor_next(&c)) {
+	ixwalk_start(&c, (struct bupindex *)ix, name, NULL, NULL);
+	while (ixwalk_next(&c)) {
 		long parent = -1, node;
 		size_t d;
-		if (c.nr + 1 > have) {
-			ALLOC_GROW(dnode, c.nr + 1, dalloc);
+		if (c.depth + 1 > have) {
+			ALLOC_GROW(dnode, c.depth + 1, dalloc);
 			dofs = xrealloc(dofs, dalloc * sizeof(*dofs));
 			while (have < dalloc)
 				dofs[have++] = SIZE_MAX;
 		}
-		for (d = 0; d < c.nr; d++) {
+		for (d = 0; d < c.depth; d++) {
 			if (dofs[d] != c.stack[d].entofs) {
 				dnode[d] = node_add(out, c.stack[d].entofs, parent);
 				dofs[d] = c.stack[d].entofs;
@@ -399,140 +400,9 @@ void bupindex_iter(const struct bupindex *ix, const char *name,
 	}
 	free(dnode);
 	free(dofs);
-	ixcursor_release(&c);
+	ixwalk_release(&c);
 }
 
-static void push_frame(struct ixcursor *c, size_t entofs, int emit);
-
-void ixcursor_init(struct ixcursor *c, const struct bupindex *ix,
-		   const char *name)
-{
-	memset(c, 0, sizeof(*c));
-	c->ix = ix;
-	buf_init(&c->path, 256);
-	if (!ix->map || ix->size <= IX_HDRLEN + IX_ENTLEN)
-		return;
-	if (name && *name) {
-		size_t n = strlen(name);
-		c->name = xstrdup(name);
-		c->nlen = n;
-		c->dname = xmalloc(n + 2);
-		memcpy(c->dname, name, n + 1);
-		if (name[n - 1] != '/') {
-			c->dname[n] = '/';
-			c->dname[n + 1] = 0;
-		}
-		c->dlen = strlen(c->dname);
-	}
-	buf_adds(&c->path, "/");
-	push_frame(c, ix->size - IX_FOOTLEN - IX_ENTLEN,
-		   !c->dname || !strcmp(c->dname, "/"));
-}
-
-static void push_frame(struct ixcursor *c, size_t entofs, int emit)
-{
-	struct ixent e;
-	struct ixframe *f;
-
-	ixent_unpack(&e, c->ix->map + entofs);
-	ALLOC_GROW(c->stack, c->nr + 1, c->alloc);
-	f = &c->stack[c->nr++];
-	f->entofs = entofs;
-	f->next = e.children_ofs;
-	f->left = e.children_n;
-	f->plen = c->path.len;
-	f->emit = emit;
-	f->lo = e.children_n ? e.children_ofs : entofs;
-}
-
-/*
- * A directory's subtree (its children's block and, before it, theirs)
- * lies in [lo, end of its children's block): once walked, drop the whole
- * pages inside it from our mapping.  Shared mappings keep their writes.
- */
-static void drop_subtree(struct ixcursor *c, const struct ixframe *f)
-{
-	const size_t min_drop = 1 << 20;
-	long pg = sysconf(_SC_PAGESIZE);
-	size_t start = (f->lo + pg - 1) / pg * pg, end = f->next / pg * pg;
-
-	if (end >= start + min_drop)
-		madvise(c->ix->map + start, end - start, MADV_DONTNEED);
-}
-
-int ixcursor_next(struct ixcursor *c)
-{
-	while (c->nr) {
-		struct ixframe *f = &c->stack[c->nr - 1];
-		const char *base;
-		size_t blen, child;
-		const char *p;
-		int descend, emit;
-
-		if (!f->left) {
-			/* a directory after its children */
-			int want = f->emit;
-			buf_setlen(&c->path, f->plen);
-			c->ofs = f->entofs;
-			drop_subtree(c, f);
-			if (c->nr > 1 && f->lo < f[-1].lo)
-				f[-1].lo = f->lo;
-			c->nr--;
-			if (want)
-				return 1;
-			continue;
-		}
-		base = (const char *)c->ix->map + f->next;
-		blen = strlen(base);
-		child = f->next + blen + 1;
-		f->next = child + IX_ENTLEN;
-		f->left--;
-		buf_setlen(&c->path, f->plen);
-		buf_add(&c->path, base, blen);
-		p = c->path.data;
-		descend = !c->dname ||
-			starts_with(p, c->path.len, c->dname, c->dlen) ||
-			(p[c->path.len - 1] == '/' &&
-			 starts_with(c->dname, c->dlen, p, c->path.len));
-		emit = !c->name ||
-			(c->path.len == c->nlen && !memcmp(p, c->name, c->nlen)) ||
-			starts_with(p, c->path.len, c->dname, c->dlen);
-		if (descend) {
-			push_frame(c, child, emit);
-			continue;
-		}
-		if (emit) {
-			c->ofs = child;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-void ixcursor_repack(struct bupindex *ix, const struct ixcursor *c,
-		     const struct ixent *e)
-{
-	struct ixent pe;
-
-	bupindex_entry_store(ix, c->ofs, e);
-	if (ixent_valid(e))
-		return;
-	/* the stack holds exactly the current entry's ancestors */
-	for (size_t i = c->nr; i-- > 0;) {
-		bupindex_entry_load(ix, c->stack[i].entofs, &pe);
-		pe.flags &= ~IX_HASHVALID;
-		bupindex_entry_store(ix, c->stack[i].entofs, &pe);
-	}
-}
-
-void ixcursor_release(struct ixcursor *c)
-{
-	free(c->name);
-	free(c->dname);
-	free(c->stack);
-	buf_release(&c->path);
-	memset(c, 0, sizeof(*c));
-}
 
 void bupindex_forward(const struct bupindex *ix, struct ixlist *out)
 {
@@ -899,17 +769,17 @@ static int merge_cmp(const char *an, size_t al, const struct ixent *a,
 void bupindex_merge(struct bupindex *a, struct bupindex *b,
 		    struct bupindex_writer *w)
 {
-	struct ixcursor ca, cb;
+	struct ixwalk ca, cb;
 	struct buf prev = BUF_INIT;
 	int have_a, have_b, have_prev = 0;
 
-	ixcursor_init(&ca, a, NULL);
-	ixcursor_init(&cb, b, NULL);
-	have_a = ixcursor_next(&ca);
-	have_b = ixcursor_next(&cb);
+	ixwalk_start(&ca, a, NULL, NULL, NULL);
+	ixwalk_start(&cb, b, NULL, NULL, NULL);
+	have_a = ixwalk_next(&ca);
+	have_b = ixwalk_next(&cb);
 	while (have_a || have_b) {
 		struct ixent ea, eb;
-		struct ixcursor *c;
+		struct ixwalk *c;
 		int take_a;
 
 		if (have_a)
@@ -933,12 +803,12 @@ void bupindex_merge(struct bupindex *a, struct bupindex *b,
 			have_prev = 1;
 		}
 		if (take_a)
-			have_a = ixcursor_next(&ca);
+			have_a = ixwalk_next(&ca);
 		else
-			have_b = ixcursor_next(&cb);
+			have_b = ixwalk_next(&cb);
 	}
-	ixcursor_release(&ca);
-	ixcursor_release(&cb);
+	ixwalk_release(&ca);
+	ixwalk_release(&cb);
 	buf_release(&prev);
 }
 

@@ -128,41 +128,6 @@ static inline const char *ixlist_name(const struct ixlist *l, size_t i)
  */
 void bupindex_iter(const struct bupindex *ix, const char *name,
 		   struct ixlist *out);
-/*
- * The same walk as bupindex_iter(), one entry at a time, in memory
- * proportional to the depth of the tree (not its size): bup's Reader.iter
- * over an index of millions of files.  After ixcursor_next() returns 1,
- * `path`/`ofs` describe the entry; the directories being walked (its
- * ancestors) are on the stack, so ixcursor_repack() can invalidate them.
- * A finished subtree's pages are dropped from the mapping (they stay in
- * the page cache), so the resident size stays small on huge indexes.
- */
-struct ixframe {
-	size_t entofs;		/* the directory's entry */
-	size_t next;		/* offset of its next child's name */
-	uint32_t left;		/* children not yet visited */
-	size_t plen;		/* path length with the directory's name */
-	int emit;		/* list the directory itself when done */
-	size_t lo;		/* lowest offset of its subtree's entries */
-};
-struct ixcursor {
-	const struct bupindex *ix;
-	char *name, *dname;	/* the subtree asked for; NULL: all */
-	size_t nlen, dlen;
-	struct ixframe *stack;
-	size_t nr, alloc;
-	struct buf path;	/* the current entry's full name */
-	size_t ofs;		/* the current entry's 130 bytes */
-};
-void ixcursor_init(struct ixcursor *c, const struct bupindex *ix,
-		   const char *name);
-/* 1: the next entry is current; 0: no more. */
-int ixcursor_next(struct ixcursor *c);
-/* bupindex_repack() for the current entry. */
-void ixcursor_repack(struct bupindex *ix, const struct ixcursor *c,
-		     const struct ixent *e);
-void ixcursor_release(struct ixcursor *c);
-
 /* Every entry in file order (forward_iter); names are basenames. */
 void bupindex_forward(const struct bupindex *ix, struct ixlist *out);
 

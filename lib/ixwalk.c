@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static int starts_with(const char *s, size_t slen, const char *p, size_t plen)
 {
@@ -21,6 +23,22 @@ static void push(struct ixwalk *w, size_t entofs)
 	f->entofs = entofs;
 	f->n = e.children_n;
 	f->next = e.children_ofs;
+	f->lo = e.children_ofs;
+}
+
+/*
+ * A directory's subtree (its children's block and, before it, theirs)
+ * lies in [lo, end of its children's block): once walked, drop the whole
+ * pages inside it from the mapping.  Shared mappings keep their edits.
+ */
+static void drop_subtree(struct ixwalk *w, const struct ixwalk_frame *f)
+{
+	const size_t min_drop = 1 << 20;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t start = (f->lo + pg - 1) / pg * pg, end = f->next / pg * pg;
+
+	if (end >= start + min_drop)
+		madvise(w->ix->map + start, end - start, MADV_DONTNEED);
 }
 
 void ixwalk_start(struct ixwalk *w, struct bupindex *ix, const char *name,
@@ -90,6 +108,9 @@ int ixwalk_next(struct ixwalk *w)
 			continue;
 		}
 		if (f->i == f->n) {
+			drop_subtree(w, f);
+			if (w->depth > 1 && f->lo < f[-1].lo)
+				f[-1].lo = f->lo;
 			w->depth--;
 			continue;
 		}

@@ -8,6 +8,8 @@
  * open directories, so a walk of millions of entries costs kilobytes.
  * The entry last returned can be rewritten in place (ixwalk_repack), and
  * its ancestors are invalidated as bup's ExistingEntry.repack() does.
+ * The pages of a finished subtree are dropped from the mapping (they stay
+ * in the page cache), so a walk of a huge index stays small in RSS.
  */
 #ifndef BUP_IXWALK_H
 #define BUP_IXWALK_H
@@ -29,6 +31,7 @@ struct ixwalk_frame {
 	size_t child_ofs;	/* the child being visited (its entry) */
 	size_t child_len;	/* its path length */
 	int pending;		/* the child is visited; yield it next */
+	size_t lo;		/* lowest offset of the subtree's entries */
 };
 
 struct ixwalk {

@@ -263,56 +263,6 @@ static void test_repack_invalidates_ancestors(void **state)
 	bupindex_close(&ix);
 }
 
-/* The cursor walks as the list does, and repacks through its stack. */
-static void test_cursor(void **state)
-{
-	const char *names[] = { "/a/z", "/a/b/y", "/a/b/x", "/a/b/", "/a/",
-				"/a/b/y", "/a/b/", "/a/b/x", "/q", "" };
-	struct bupindex ix;
-	struct ixent e;
-	write_index(path("ix"), tree, 5, INT64_MAX, 1);
-	assert_int_equal(bupindex_open(&ix, path("ix")), 0);
-	for (size_t k = 0; k < sizeof(names) / sizeof(*names); k++) {
-		struct ixlist l = IXLIST_INIT;
-		struct ixcursor c;
-		size_t i = 0;
-		bupindex_iter(&ix, names[k], &l);
-		ixcursor_init(&c, &ix, names[k]);
-		while (ixcursor_next(&c)) {
-			assert_true(i < l.nr);
-			assert_string_equal(c.path.data, ixlist_name(&l, i));
-			assert_int_equal(c.ofs, l.items[i].ofs);
-			i++;
-		}
-		assert_int_equal(i, l.nr);
-		ixcursor_release(&c);
-		ixlist_release(&l);
-	}
-	{
-		struct ixcursor c;
-		ixcursor_init(&c, &ix, "/a/b/");
-		assert_int_equal(ixcursor_next(&c), 1);
-		assert_string_equal(c.path.data, "/a/b/y");
-		bupindex_entry_load(&ix, c.ofs, &e);
-		ixent_set_deleted(&e);
-		ixcursor_repack(&ix, &c, &e);
-		ixcursor_release(&c);
-	}
-	{
-		struct ixcursor c;
-		ixcursor_init(&c, &ix, NULL);
-		while (ixcursor_next(&c)) {
-			bupindex_entry_load(&ix, c.ofs, &e);
-			if (!strcmp(c.path.data, "/a/z") || !strcmp(c.path.data, "/a/b/x"))
-				assert_true(ixent_valid(&e));
-			else
-				assert_false(e.flags & IX_HASHVALID);
-		}
-		ixcursor_release(&c);
-	}
-	bupindex_close(&ix);
-}
-
 static void test_metastore_reuse(void **state)
 {
 	struct metastore *ms;
@@ -341,7 +291,6 @@ int main(void)
 		cmocka_unit_test(test_tmax_clamp),
 		cmocka_unit_test(test_merge_precedence),
 		cmocka_unit_test(test_repack_invalidates_ancestors),
-		cmocka_unit_test(test_cursor),
 		cmocka_unit_test(test_metastore_reuse),
 	};
 	int r;
