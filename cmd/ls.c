@@ -10,6 +10,7 @@
 #include "lib/buf.h"
 #include "lib/metadata.h"
 #include "lib/options.h"
+#include "lib/pyrepr.h"
 #include "lib/repo.h"
 #include "lib/strlist.h"
 #include "lib/usage.h"
@@ -226,9 +227,9 @@ static int list_path(struct vfs *v, const struct ls_opts *o, const char *path,
 			buf_adds(&joined, res.elems[i].name);
 		}
 		buf_adds(&m, "error: cannot access ");
-		vfs_repr_path_msg(&m, joined.data, joined.len);
+		py_repr_path_msg(&m, joined.data, joined.len);
 		buf_adds(&m, " in ");
-		vfs_repr_path_msg(&m, path, strlen(path));
+		py_repr_path_msg(&m, path, strlen(path));
 		fflush(stdout);
 		fprintf(stderr, "%s\n", m.data);
 		buf_release(&joined);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "oidset.h"
+#include "pyrepr.h"
 #include "tree.h"
 #include "usage.h"
 #include "vfs.h"
@@ -1487,107 +1488,6 @@ void vfs_ensure_meta(struct vfs *v, struct vfs_item *it, int include_size)
 	vfs_augment_meta(v, it, include_size);
 }
 
-/* ---- Python reprs for bup's resolution messages ---- */
-
-static char repr_quote(const char *s, size_t len)
-{
-	int sq = memchr(s, '\'', len) != NULL, dq = memchr(s, '"', len) != NULL;
-	return sq && !dq ? '"' : '\'';
-}
-
-/* Python repr() of bytes. */
-static void repr_bytes(struct buf *out, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	char q = repr_quote(data, len);
-	buf_addch(out, 'b');
-	buf_addch(out, q);
-	for (size_t i = 0; i < len; i++) {
-		unsigned c = p[i];
-		if (c == '\\' || c == (unsigned char)q)
-			buf_addf(out, "\\%c", c);
-		else if (c == '\t')
-			buf_adds(out, "\\t");
-		else if (c == '\n')
-			buf_adds(out, "\\n");
-		else if (c == '\r')
-			buf_adds(out, "\\r");
-		else if (c < 0x20 || c >= 0x7f)
-			buf_addf(out, "\\x%02x", c);
-		else
-			buf_addch(out, c);
-	}
-	buf_addch(out, q);
-}
-
-/* Length of a valid UTF-8 sequence at p (0 if invalid), code point in *cp. */
-static size_t utf8_char(const unsigned char *p, size_t len, unsigned *cp)
-{
-	unsigned c = p[0], n, min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c < 0xe0) { n = 2; min = 0x80; c &= 0x1f; }
-	else if (c >= 0xe0 && c < 0xf0) { n = 3; min = 0x800; c &= 0x0f; }
-	else if (c >= 0xf0 && c < 0xf5) { n = 4; min = 0x10000; c &= 0x07; }
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (unsigned i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-void vfs_repr_path_msg(struct buf *out, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	struct buf dec = BUF_INIT;
-	char q;
-
-	/* path_msg: decode(errors='backslashreplace') */
-	for (size_t i = 0; i < len;) {
-		unsigned cp;
-		size_t n = utf8_char(p + i, len - i, &cp);
-		if (!n) {
-			buf_addf(&dec, "\\x%02x", p[i]);
-			i++;
-		} else {
-			buf_add(&dec, p + i, n);
-			i += n;
-		}
-	}
-	q = repr_quote(dec.data, dec.len);
-	buf_addch(out, q);
-	p = (const unsigned char *)dec.data;
-	for (size_t i = 0; i < dec.len;) {
-		unsigned cp;
-		size_t n = utf8_char(p + i, dec.len - i, &cp);
-		if (cp == '\\' || cp == (unsigned char)q)
-			buf_addf(out, "\\%c", cp);
-		else if (cp == '\t')
-			buf_adds(out, "\\t");
-		else if (cp == '\n')
-			buf_adds(out, "\\n");
-		else if (cp == '\r')
-			buf_adds(out, "\\r");
-		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0xad)
-			buf_addf(out, "\\x%02x", cp);
-		else
-			buf_add(out, p + i, n);
-		i += n;
-	}
-	buf_addch(out, q);
-	buf_release(&dec);
-}
-
 static void mode_chars(struct buf *out, unsigned mode)
 {
 	char s[11];
@@ -1625,18 +1525,18 @@ static void repr_metadata(struct buf *out, const struct metadata *m)
 		 "0x7f0000000000");
 	if (m->path.len) {
 		buf_adds(out, " path:");
-		repr_bytes(out, m->path.data, m->path.len);
+		py_repr_bytes(out, m->path.data, m->path.len);
 	}
 	if (m->has_common) {
 		buf_addf(out, " mode: %o (", m->mode);
 		mode_chars(out, m->mode);
 		buf_addf(out, ") uid:%lld gid:%lld user:", (long long)m->uid,
 			 (long long)m->gid);
-		repr_bytes(out, m->user.data, m->user.len);
+		py_repr_bytes(out, m->user.data, m->user.len);
 		buf_adds(out, " group:");
-		repr_bytes(out, m->group.data, m->group.len);
+		py_repr_bytes(out, m->group.data, m->group.len);
 		buf_adds(out, " rdev:");
-		repr_bytes(out, m->group.data, m->group.len);
+		py_repr_bytes(out, m->group.data, m->group.len);
 	}
 	if (m->size >= 0)
 		buf_addf(out, " size:%lld", (long long)m->size);
@@ -1665,14 +1565,14 @@ static void repr_item(struct buf *out, const struct vfs_item *it)
 		break;
 	case VFS_FAKELINK:
 		buf_adds(out, ", target=");
-		repr_bytes(out, it->target.data, it->target.len);
+		py_repr_bytes(out, it->target.data, it->target.len);
 		break;
 	default:
 		buf_adds(out, ", oid=");
-		repr_bytes(out, it->oid.hash, OID_RAWSZ);
+		py_repr_bytes(out, (const char *)it->oid.hash, OID_RAWSZ);
 		if (it->kind == VFS_COMMIT) {
 			buf_adds(out, ", coid=");
-			repr_bytes(out, it->coid.hash, OID_RAWSZ);
+			py_repr_bytes(out, (const char *)it->coid.hash, OID_RAWSZ);
 		}
 	}
 	buf_addch(out, ')');
@@ -1686,7 +1586,7 @@ static void repr_path(struct buf *out, const struct vfs_path *p, int tuple)
 		if (i)
 			buf_adds(out, ", ");
 		buf_addch(out, '(');
-		repr_bytes(out, p->elems[i].name, strlen(p->elems[i].name));
+		py_repr_bytes(out, p->elems[i].name, strlen(p->elems[i].name));
 		buf_adds(out, ", ");
 		if (p->elems[i].item)
 			repr_item(out, p->elems[i].item);
@@ -1836,7 +1736,7 @@ int vfs_resolve(struct vfs *v, const char *path, const struct vfs_path *parent,
 					struct buf *m = &err->msg;
 					buf_reset(m);
 					buf_adds(m, "path ");
-					repr_bytes(m, path, strlen(path));
+					py_repr_bytes(m, path, strlen(path));
 					if (parent) {
 						buf_adds(m, " (relative to ");
 						repr_path(m, parent, 1);
@@ -1870,7 +1770,7 @@ int vfs_resolve(struct vfs *v, const char *path, const struct vfs_path *parent,
 			free(seg);
 			buf_adds(m, "too many symlinks encountered while "
 				 "resolving ");
-			repr_bytes(m, path, strlen(path));
+			py_repr_bytes(m, path, strlen(path));
 			if (parent) {
 				buf_adds(m, " relative to ");
 				repr_path(m, parent, 1);
@@ -1914,7 +1814,7 @@ not_dir_at_end: {
 		struct buf *m = &err->msg;
 		buf_reset(m);
 		buf_adds(m, "path ");
-		repr_bytes(m, path, strlen(path));
+		py_repr_bytes(m, path, strlen(path));
 		if (parent) {
 			buf_adds(m, " (relative to ");
 			repr_path(m, parent, 1);

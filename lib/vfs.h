@@ -116,12 +116,6 @@ static inline struct vfs_elem *vfs_path_leaf(const struct vfs_path *p)
 /* The names joined with '/' ("" + "/" + "a"...: "/a/b"; root alone: ""). */
 void vfs_path_join(const struct vfs_path *p, struct buf *out);
 
-/*
- * bup's repr(path_msg(s)) for messages: s decoded as UTF-8 with
- * invalid bytes as \xNN, then quoted as Python quotes a str.
- */
-void vfs_repr_path_msg(struct buf *out, const char *s, size_t len);
-
 /* What resolution reports instead of a path (bup's vfs.IOError). */
 struct vfs_error {
 	int err;		/* ENOTDIR or ELOOP */

@@ -513,24 +513,6 @@ static void test_reader(void **state)
 	buf_release(&b);
 }
 
-static void test_repr_path_msg(void **state)
-{
-	struct buf b = BUF_INIT;
-	(void)state;
-	vfs_repr_path_msg(&b, "/a/b", 4);
-	assert_string_equal(b.data, "'/a/b'");
-	buf_reset(&b);
-	vfs_repr_path_msg(&b, "it's", 4);
-	assert_string_equal(b.data, "\"it's\"");
-	buf_reset(&b);
-	vfs_repr_path_msg(&b, "n\xff\n", 3);
-	assert_string_equal(b.data, "'n\\\\xff\\n'");
-	buf_reset(&b);
-	vfs_repr_path_msg(&b, "\xc3\xa9", 2);
-	assert_string_equal(b.data, "'\xc3\xa9'");
-	buf_release(&b);
-}
-
 /* The ls -l line options (metadata_format_summary_opts), as bup ls uses them. */
 static void test_summary_opts(void **state)
 {
@@ -596,7 +578,6 @@ int main(void)
 		cmocka_unit_test(test_resolve_notdir),
 		cmocka_unit_test(test_contents_meta),
 		cmocka_unit_test(test_reader),
-		cmocka_unit_test(test_repr_path_msg),
 		cmocka_unit_test(test_summary_opts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
