@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include "lib/buf.h"
 #include "lib/metadata.h"
 #include "lib/options.h"
+#include "lib/progress.h"
 #include "lib/pyrepr.h"
 #include "lib/repo.h"
 #include "lib/strlist.h"
@@ -119,17 +119,6 @@ static void item_line(const struct ls_opts *o, const struct vfs_item *it,
 			buf_adds(out, metadata_classification(
 					 vfs_item_mode(it), o->classify == 2));
 	}
-}
-
-static int tty_width(void)
-{
-	const char *forced = getenv("BUP_TTY_WIDTH");
-	struct winsize ws;
-	if (forced && *forced)
-		return atoi(forced);
-	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
-		return ws.ws_col;
-	return 70;
 }
 
 /* helpers.py columnate(l, b''): column-major, each cell padded to the
