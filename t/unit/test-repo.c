@@ -19,6 +19,7 @@
 #include "lib/oid.h"
 #include "lib/repo.h"
 #include "lib/usage.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-repo-XXXXXX";
 static char last_msg[4096];
@@ -45,11 +46,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
 	usage_set_report(NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 static void check_guess(const char *arg, const char *want)
@@ -171,10 +170,8 @@ static void test_repo_valid_save_name(void **state)
 
 static void make_repo(char *out, size_t n, const char *name)
 {
-	char cmd[1024];
 	snprintf(out, n, "%s/%s", tmpdir, name);
-	snprintf(cmd, sizeof(cmd), "git init -q --bare '%s'", out);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(git_init_bare(out), 0);
 }
 
 static void check_rel(const struct repo *r, const char *path, const char *want)

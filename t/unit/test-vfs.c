@@ -25,6 +25,7 @@
 #include "lib/tree.h"
 #include "lib/usage.h"
 #include "lib/vfs.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-vfs-XXXXXX";
 static struct repo repo;
@@ -178,10 +179,9 @@ static int setup(void **state)
 	setenv("HOME", tmpdir, 1);
 	setenv("TZ", "UTC", 1);
 	repo_global_init();
-	snprintf(cmd, sizeof(cmd), "git init -q --bare '%s/r'", tmpdir);
-	if (system(cmd))
-		return -1;
 	snprintf(cmd, sizeof(cmd), "%s/r", tmpdir);
+	if (git_init_bare(cmd))
+		return -1;
 	repo_open(&repo, cmd);
 	if (git_repository_odb(&odb, repo.git) < 0)
 		return -1;
@@ -198,13 +198,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
 	vfs_free(vfs);
 	git_odb_free(odb);
 	repo_close(&repo);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 static void test_demangle(void **state)

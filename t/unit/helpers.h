@@ -1,0 +1,28 @@
+/*
+ * helpers: what several unit tests need around their fixtures: removing
+ * a temporary directory and making a fresh bare repository in one.
+ * Header only (static inline), so each test binary stays one .c file.
+ */
+#ifndef BUP_TEST_HELPERS_H
+#define BUP_TEST_HELPERS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* `rm -rf dir`: 0, or -1 (what a cmocka teardown returns). */
+static inline int rm_rf(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* `git init -q --bare path`: 0, or -1. */
+static inline int git_init_bare(const char *path)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "git init -q --bare '%s'", path);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+#endif
