@@ -210,11 +210,7 @@ static int list_path(struct vfs *v, const struct ls_opts *o, const char *path,
 	struct vfs_elem *leaf = vfs_path_leaf(&res);
 	if (!leaf->item) {
 		struct buf joined = BUF_INIT, m = BUF_INIT;
-		for (size_t i = 0; i < res.nr; i++) {
-			if (i)
-				buf_addch(&joined, '/');
-			buf_adds(&joined, res.elems[i].name);
-		}
+		vfs_path_join(&res, &joined);
 		buf_adds(&m, "error: cannot access ");
 		py_repr_path_msg(&m, joined.data, joined.len);
 		buf_adds(&m, " in ");

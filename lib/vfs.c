@@ -1672,6 +1672,28 @@ static int set_error(struct vfs_error *err, int errnum,
 	return -1;
 }
 
+/*
+ * ENOTDIR as bup words it: "path b'<path>' (relative to <parent>)<what>"
+ * and the path resolved so far.
+ */
+static int not_dir_error(struct vfs_error *err, const char *path,
+			 const struct vfs_path *parent, const char *what,
+			 const struct vfs_path *past)
+{
+	struct buf *m = &err->msg;
+	buf_reset(m);
+	buf_adds(m, "path ");
+	py_repr_bytes(m, path, strlen(path));
+	if (parent) {
+		buf_adds(m, " (relative to ");
+		repr_path(m, parent, 1);
+		buf_addch(m, ')');
+	}
+	buf_adds(m, what);
+	repr_path(m, past, 0);
+	return set_error(err, ENOTDIR, past);
+}
+
 int vfs_resolve(struct vfs *v, const char *path, const struct vfs_path *parent,
 		int flags, struct vfs_path *out, struct vfs_error *err)
 {
@@ -1733,19 +1755,10 @@ int vfs_resolve(struct vfs *v, const char *path, const struct vfs_path *parent,
 			free(seg);
 			if (!S_ISDIR(mode)) {
 				if (nfuture) {
-					struct buf *m = &err->msg;
-					buf_reset(m);
-					buf_adds(m, "path ");
-					py_repr_bytes(m, path, strlen(path));
-					if (parent) {
-						buf_adds(m, " (relative to ");
-						repr_path(m, parent, 1);
-						buf_addch(m, ')');
-					}
-					buf_adds(m, " ends internally in "
-						 "non-directory here: ");
-					repr_path(m, &past, 0);
-					rc = set_error(err, ENOTDIR, &past);
+					rc = not_dir_error(err, path, parent,
+							   " ends internally in "
+							   "non-directory here: ",
+							   &past);
 					goto done;
 				}
 				if (must_be_dir)
@@ -1810,20 +1823,9 @@ int vfs_resolve(struct vfs *v, const char *path, const struct vfs_path *parent,
 	memset(&past, 0, sizeof(past));
 	goto done;
 
-not_dir_at_end: {
-		struct buf *m = &err->msg;
-		buf_reset(m);
-		buf_adds(m, "path ");
-		py_repr_bytes(m, path, strlen(path));
-		if (parent) {
-			buf_adds(m, " (relative to ");
-			repr_path(m, parent, 1);
-			buf_addch(m, ')');
-		}
-		buf_adds(m, " resolves to non-directory ");
-		repr_path(m, &past, 0);
-		rc = set_error(err, ENOTDIR, &past);
-	}
+not_dir_at_end:
+	rc = not_dir_error(err, path, parent, " resolves to non-directory ",
+			   &past);
 done:
 	for (size_t i = 0; i < nfuture; i++)
 		free(future[i]);
