@@ -29,10 +29,8 @@ static char repopath[1024];
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (tmp_git_home(tmpdir))
 		return -1;
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("HOME", tmpdir, 1);
 	snprintf(repopath, sizeof(repopath), "%s/repo", tmpdir);
 	return git_init_bare(repopath);
 }

@@ -32,10 +32,8 @@ static int repo_seq;
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (tmp_git_home(tmpdir))
 		return -1;
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("HOME", tmpdir, 1);
 	repo_global_init();
 	return 0;
 }

@@ -34,10 +34,8 @@ static void capture_report(const char *prefix, const char *msg)
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (tmp_git_home(tmpdir))
 		return -1;
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("HOME", tmpdir, 1);
 	unsetenv("BUP_DIR");
 	repo_global_init();
 	usage_set_report(capture_report);

@@ -173,10 +173,8 @@ static int setup(void **state)
 	char cmd[256];
 	struct oid t, c1, c2, c3;
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (tmp_git_home(tmpdir))
 		return -1;
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("HOME", tmpdir, 1);
 	setenv("TZ", "UTC", 1);
 	repo_global_init();
 	snprintf(cmd, sizeof(cmd), "%s/r", tmpdir);
