@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "mangle.h"
 #include "oidset.h"
 #include "pyrepr.h"
 #include "tree.h"
@@ -485,31 +486,6 @@ void vfs_free(struct vfs *v)
 
 /* ---- names ---- */
 
-static int has_suffix(const char *s, size_t len, const char *suf)
-{
-	size_t n = strlen(suf);
-	return len >= n && !memcmp(s + len - n, suf, n);
-}
-
-enum vfs_mangle vfs_demangle_name(const char *name, size_t len,
-				  unsigned gitmode, size_t *outlen)
-{
-	if (has_suffix(name, len, ".bupl")) {
-		*outlen = len - 5;
-		return VFS_NORMAL;
-	}
-	if (has_suffix(name, len, ".bup")) {
-		*outlen = len - 4;
-		return VFS_CHUNKED;
-	}
-	if (has_suffix(name, len, ".bupm")) {
-		*outlen = len - 5;
-		return S_ISDIR(gitmode) ? VFS_CHUNKED : VFS_NORMAL;
-	}
-	*outlen = len;
-	return VFS_NORMAL;
-}
-
 void vfs_save_name(int64_t when, char out[32])
 {
 	time_t t = (time_t)when;
@@ -935,7 +911,7 @@ static unsigned default_mode_for_gitmode(unsigned gitmode)
 struct sorted_ent {
 	const struct tree_ent *e;
 	size_t dlen;
-	enum vfs_mangle kind;
+	int kind;		/* BUP_NORMAL or BUP_CHUNKED */
 	size_t idx;
 };
 
@@ -967,9 +943,8 @@ static void tree_contents(struct vfs *v, const struct oid *tree_oid,
 	for (size_t i = 0; i < t->nr; i++) {
 		s[i].e = &t->ents[i];
 		s[i].idx = i;
-		s[i].kind = vfs_demangle_name(t->ents[i].name,
-					      t->ents[i].namelen,
-					      t->ents[i].mode, &s[i].dlen);
+		s[i].dlen = demangle_name(t->ents[i].name, t->ents[i].namelen,
+					  t->ents[i].mode, &s[i].kind);
 	}
 	if (have_bupm)
 		qsort(s, t->nr, sizeof(*s), cmp_sorted_ent);
@@ -995,7 +970,7 @@ static void tree_contents(struct vfs *v, const struct oid *tree_oid,
 		it = dir_add(out, e->name, s[i].dlen);
 		it->gitmode = e->mode;
 		it->oid = *e->oid;
-		if (s[i].kind == VFS_CHUNKED) {
+		if (s[i].kind == BUP_CHUNKED) {
 			it->kind = VFS_CHUNKY;
 			if (have_bupm)
 				rc = meta_next(&ms, &m);

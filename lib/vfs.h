@@ -268,19 +268,6 @@ uint64_t vfs_reader_tell(const struct vfs_reader *r);
 uint64_t vfs_reader_size(struct vfs_reader *r);
 void vfs_reader_close(struct vfs_reader *r);
 
-/* Name demangling (FORMATS-2 §1.2). */
-enum vfs_mangle {
-	VFS_NORMAL,		/* an ordinary entry */
-	VFS_CHUNKED,		/* a chunked file: its leaves are the content */
-};
-/*
- * git.py demangle_name(): the demangled length of name[0..len) (a
- * prefix of it) and the kind: ".bupl" stripped -> normal; ".bup" ->
- * chunked; ".bupm" -> chunked if gitmode is a tree, else normal.
- */
-enum vfs_mangle vfs_demangle_name(const char *name, size_t len,
-				  unsigned gitmode, size_t *outlen);
-
 /*
  * The save name of a commit time in the local time zone
  * ("YYYY-MM-DD-HHMMSS") into out[32].

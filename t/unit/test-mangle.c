@@ -49,6 +49,11 @@ static void test_demangle(void **state)
 	assert_int_equal(kind, BUP_NORMAL);
 	assert_int_equal(demangle_name("plain", 5, 0100644, &kind), 5);
 	assert_int_equal(kind, BUP_NORMAL);
+	/* only the last suffix counts; a bare "bup" is no suffix */
+	assert_int_equal(demangle_name("a.bup.bup", 9, 040000, &kind), 5);
+	assert_int_equal(kind, BUP_CHUNKED);
+	assert_int_equal(demangle_name("bup", 3, 0100644, &kind), 3);
+	assert_int_equal(kind, BUP_NORMAL);
 	/* mangling then demangling gives the name back */
 	{
 		const char *names[] = { "x.bup", "y.bupm", "a", "q.bupl", "b.bup" };

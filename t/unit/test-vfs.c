@@ -203,32 +203,6 @@ static int teardown(void **state)
 	return rm_rf(tmpdir);
 }
 
-static void test_demangle(void **state)
-{
-	size_t n;
-	(void)state;
-	assert_int_equal(vfs_demangle_name("x.bup.bupl", 10, 0100644, &n),
-			 VFS_NORMAL);
-	assert_int_equal(n, 5);
-	assert_int_equal(vfs_demangle_name("big.bup", 7, 040000, &n),
-			 VFS_CHUNKED);
-	assert_int_equal(n, 3);
-	assert_int_equal(vfs_demangle_name("a.bup.bup", 9, 040000, &n),
-			 VFS_CHUNKED);
-	assert_int_equal(n, 5);
-	assert_int_equal(vfs_demangle_name("m.bupm", 6, 040000, &n),
-			 VFS_CHUNKED);
-	assert_int_equal(n, 1);
-	assert_int_equal(vfs_demangle_name("m.bupm", 6, 0100644, &n),
-			 VFS_NORMAL);
-	assert_int_equal(n, 1);
-	assert_int_equal(vfs_demangle_name("plain", 5, 0100644, &n),
-			 VFS_NORMAL);
-	assert_int_equal(n, 5);
-	assert_int_equal(vfs_demangle_name("bup", 3, 0100644, &n), VFS_NORMAL);
-	assert_int_equal(n, 3);
-}
-
 static void test_save_names(void **state)
 {
 	char name[32];
@@ -567,7 +541,6 @@ static void test_summary_opts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_demangle),
 		cmocka_unit_test(test_save_names),
 		cmocka_unit_test(test_resolve_names),
 		cmocka_unit_test(test_resolve_links),
