@@ -8,6 +8,7 @@
 #include "lib/buf.h"
 #include "lib/metadata.h"
 #include "lib/options.h"
+#include "lib/pyrepr.h"
 #include "lib/repo.h"
 #include "lib/usage.h"
 #include "lib/vfs.h"
@@ -17,31 +18,6 @@ static const char cat_file_usage[] =
 "--\n"
 "meta        print the target's metadata entry (decoded then reencoded) to stdout\n"
 "bupm        print the target directory's .bupm file directly to stdout\n";
-
-/* Python's repr() of bytes, for bup's messages. */
-static void repr_bytes(struct buf *out, const char *s)
-{
-	size_t len = strlen(s);
-	char q = memchr(s, '\'', len) && !memchr(s, '"', len) ? '"' : '\'';
-	buf_addch(out, 'b');
-	buf_addch(out, q);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = s[i];
-		if (c == '\\' || c == (unsigned char)q)
-			buf_addf(out, "\\%c", c);
-		else if (c == '\t')
-			buf_adds(out, "\\t");
-		else if (c == '\n')
-			buf_adds(out, "\\n");
-		else if (c == '\r')
-			buf_adds(out, "\\r");
-		else if (c < 0x20 || c >= 0x7f)
-			buf_addf(out, "\\x%02x", c);
-		else
-			buf_addch(out, c);
-	}
-	buf_addch(out, q);
-}
 
 /* re.match(br"/ *[^/]+/[^/]+", target), without the space */
 static int has_branch_and_revision(const char *t)
@@ -85,7 +61,7 @@ int cmd_cat_file(int argc, char **argv)
 		opt_fatal(&o, "--meta and --bupm are incompatible");
 	target = o.args[0];
 	if (!has_branch_and_revision(target)) {
-		repr_bytes(&m, target);
+		py_repr_bytes(&m, target, strlen(target));
 		opt_fatal(&o, "path %s doesn't include a branch and revision",
 			  m.data);
 	}
@@ -100,9 +76,9 @@ int cmd_cat_file(int argc, char **argv)
 		struct buf joined = BUF_INIT;
 		vfs_path_join(&res, &joined);
 		buf_adds(&m, "error: cannot access ");
-		repr_bytes(&m, joined.data);
+		py_repr_bytes(&m, joined.data, joined.len);
 		buf_adds(&m, " in ");
-		repr_bytes(&m, target);
+		py_repr_bytes(&m, target, strlen(target));
 		fflush(stdout);
 		fprintf(stderr, "%s\n", m.data);
 		exit(EXIT_ERRORS);
@@ -111,7 +87,7 @@ int cmd_cat_file(int argc, char **argv)
 	if (bupm) {
 		struct oid id;
 		if (!vfs_item_is_dir(leaf)) {
-			repr_bytes(&m, target);
+			py_repr_bytes(&m, target, strlen(target));
 			opt_fatal(&o, "%s is not a directory", m.data);
 		}
 		if (leaf->kind == VFS_ROOT || leaf->kind == VFS_TAGS)
@@ -136,7 +112,7 @@ int cmd_cat_file(int argc, char **argv)
 		write_reader(r);
 		vfs_reader_close(r);
 	} else {
-		repr_bytes(&m, target);
+		py_repr_bytes(&m, target, strlen(target));
 		opt_fatal(&o, "%s is not a plain file", m.data);
 	}
 	buf_release(&m);

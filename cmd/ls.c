@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,8 @@
 #include "lib/buf.h"
 #include "lib/metadata.h"
 #include "lib/options.h"
+#include "lib/progress.h"
+#include "lib/pyrepr.h"
 #include "lib/repo.h"
 #include "lib/strlist.h"
 #include "lib/usage.h"
@@ -120,17 +121,6 @@ static void item_line(const struct ls_opts *o, const struct vfs_item *it,
 	}
 }
 
-static int tty_width(void)
-{
-	const char *forced = getenv("BUP_TTY_WIDTH");
-	struct winsize ws;
-	if (forced && *forced)
-		return atoi(forced);
-	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
-		return ws.ws_col;
-	return 70;
-}
-
 /* helpers.py columnate(l, b''): column-major, each cell padded to the
  * widest + 2 (trailing spaces kept). */
 static void columnate(struct strlist *l)
@@ -220,15 +210,11 @@ static int list_path(struct vfs *v, const struct ls_opts *o, const char *path,
 	struct vfs_elem *leaf = vfs_path_leaf(&res);
 	if (!leaf->item) {
 		struct buf joined = BUF_INIT, m = BUF_INIT;
-		for (size_t i = 0; i < res.nr; i++) {
-			if (i)
-				buf_addch(&joined, '/');
-			buf_adds(&joined, res.elems[i].name);
-		}
+		vfs_path_join(&res, &joined);
 		buf_adds(&m, "error: cannot access ");
-		vfs_repr_path_msg(&m, joined.data, joined.len);
+		py_repr_path_msg(&m, joined.data, joined.len);
 		buf_adds(&m, " in ");
-		vfs_repr_path_msg(&m, path, strlen(path));
+		py_repr_path_msg(&m, path, strlen(path));
 		fflush(stdout);
 		fprintf(stderr, "%s\n", m.data);
 		buf_release(&joined);

@@ -12,7 +12,7 @@
 #include "lib/buf.h"
 #include "lib/metadata.h"
 #include "lib/options.h"
-#include "lib/pathmsg.h"
+#include "lib/pyrepr.h"
 #include "lib/usage.h"
 #include "lib/xio.h"
 
@@ -123,31 +123,6 @@ static int next_object(const struct buf *in, size_t *pos, struct metadata *m,
 	return 0;
 }
 
-/* Python's repr() of a bytes object (what `print(m.path)` shows). */
-static void add_bytes_repr(struct buf *out, const char *s, size_t len)
-{
-	char q = (memchr(s, '\'', len) && !memchr(s, '"', len)) ? '"' : '\'';
-
-	buf_addch(out, 'b');
-	buf_addch(out, q);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == q || c == '\\')
-			buf_addf(out, "\\%c", c);
-		else if (c == '\t')
-			buf_adds(out, "\\t");
-		else if (c == '\n')
-			buf_adds(out, "\\n");
-		else if (c == '\r')
-			buf_adds(out, "\\r");
-		else if (c < 0x20 || c >= 0x7f)
-			buf_addf(out, "\\x%02x", c);
-		else
-			buf_addch(out, c);
-	}
-	buf_addch(out, q);
-}
-
 /* ---- --create ---- */
 
 /* bup's _clean_up_path_for_archive. */
@@ -202,7 +177,7 @@ static void save_one(struct meta_state *s, const char *p, int add_slash)
 		buf_addch(&m.path, '/');
 	if (s->verbose > 0) {
 		struct buf msg = BUF_INIT;
-		add_bytes_repr(&msg, m.path.data, m.path.len);
+		py_repr_bytes(&msg, m.path.data, m.path.len);
 		logmsg("%s\n", msg.data);
 		buf_release(&msg);
 	}

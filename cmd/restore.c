@@ -29,7 +29,6 @@
 #include "lib/drecurse.h"
 #include "lib/metadata.h"
 #include "lib/options.h"
-#include "lib/pathmsg.h"
 #include "lib/progress.h"
 #include "lib/pyrepr.h"
 #include "lib/repo.h"

@@ -8,7 +8,7 @@
 #include "lib/buf.h"
 #include "lib/metadata.h"
 #include "lib/options.h"
-#include "lib/pathmsg.h"
+#include "lib/pyrepr.h"
 #include "lib/usage.h"
 #include "lib/xio.h"
 

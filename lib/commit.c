@@ -1,4 +1,5 @@
 #include "commit.h"
+#include "pyrepr.h"
 
 #include <errno.h>
 #include <math.h>
@@ -50,37 +51,13 @@ void commit_tz(struct buf *out, int64_t when)
 	buf_addf(out, "%c%02ld%02ld", off < 0 && h ? '-' : '+', h, m);
 }
 
-static void repr_bytes(struct buf *out, const char *s)
-{
-	int has_sq = strchr(s, '\'') != NULL, has_dq = strchr(s, '"') != NULL;
-	char q = (has_sq && !has_dq) ? '"' : '\'';
-
-	buf_addch(out, 'b');
-	buf_addch(out, q);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\\' || *p == (unsigned char)q)
-			buf_addf(out, "\\%c", *p);
-		else if (*p == '\t')
-			buf_adds(out, "\\t");
-		else if (*p == '\n')
-			buf_adds(out, "\\n");
-		else if (*p == '\r')
-			buf_adds(out, "\\r");
-		else if (*p < 0x20 || *p >= 0x7f)
-			buf_addf(out, "\\x%02x", *p);
-		else
-			buf_addch(out, *p);
-	}
-	buf_addch(out, q);
-}
-
 void commit_argv_repr(struct buf *out, int argc, char **argv)
 {
 	buf_addch(out, '[');
 	for (int i = 0; i < argc; i++) {
 		if (i)
 			buf_adds(out, ", ");
-		repr_bytes(out, argv[i]);
+		py_repr_bytes(out, argv[i], strlen(argv[i]));
 	}
 	buf_addch(out, ']');
 }

@@ -3,7 +3,6 @@
  * and creating/applying it on restore (create_path, apply_to_path).
  */
 #include "metadata.h"
-#include "pathmsg.h"
 #include "pyrepr.h"
 #include "usage.h"
 

@@ -4,7 +4,7 @@
  * metadata-fs.c.
  */
 #include "metadata.h"
-#include "pathmsg.h"
+#include "pyrepr.h"
 #include "usage.h"
 #include "vint.h"
 

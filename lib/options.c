@@ -1,5 +1,6 @@
 #include "options.h"
 #include "buf.h"
+#include "progress.h"
 #include "usage.h"
 
 #include <ctype.h>
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define MAX_NAMES 4
@@ -79,17 +79,6 @@ void opt_release(struct options *o)
 	free(o->args);
 	free(o->events);
 	memset(o, 0, sizeof(*o));
-}
-
-static int tty_width(void)
-{
-	const char *forced = getenv("BUP_TTY_WIDTH");
-	struct winsize ws;
-	if (forced && *forced)
-		return atoi(forced);
-	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
-		return ws.ws_col;
-	return 70;
 }
 
 static int is_letter(int c)

@@ -1,14 +1,11 @@
 /*
- * pathmsg: paths in messages as bup shows them (path_msg): the bytes
- * decoded as UTF-8, each byte that is not valid UTF-8 written as \xNN.
+ * pathmsg: path_msg() and buf_add_path_msg() now live in pyrepr.h; this
+ * header only forwards there for the files that still include it (cmd/save.c,
+ * lib/savetree.c).  Include "pyrepr.h" in new code.
  */
 #ifndef BUP_PATHMSG_H
 #define BUP_PATHMSG_H
 
-#include "buf.h"
-
-void buf_add_path_msg(struct buf *out, const char *path);
-/* A static buffer reused by each call (for one-off messages). */
-const char *path_msg(const char *path);
+#include "pyrepr.h"
 
 #endif

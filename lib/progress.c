@@ -2,6 +2,8 @@
 #include "usage.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -38,4 +40,15 @@ void progress_done(struct progress *p)
 	if (p->enabled && p->last)
 		logmsg("%s: %llu kbytes, done.\n", p->label,
 		       (unsigned long long)(p->bytes / 1024));
+}
+
+int tty_width(void)
+{
+	const char *forced = getenv("BUP_TTY_WIDTH");
+	struct winsize ws;
+	if (forced && *forced)
+		return atoi(forced);
+	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		return ws.ws_col;
+	return 70;
 }

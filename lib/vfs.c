@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "mangle.h"
 #include "oidset.h"
+#include "pyrepr.h"
 #include "tree.h"
 #include "usage.h"
 #include "vfs.h"
@@ -484,31 +486,6 @@ void vfs_free(struct vfs *v)
 
 /* ---- names ---- */
 
-static int has_suffix(const char *s, size_t len, const char *suf)
-{
-	size_t n = strlen(suf);
-	return len >= n && !memcmp(s + len - n, suf, n);
-}
-
-enum vfs_mangle vfs_demangle_name(const char *name, size_t len,
-				  unsigned gitmode, size_t *outlen)
-{
-	if (has_suffix(name, len, ".bupl")) {
-		*outlen = len - 5;
-		return VFS_NORMAL;
-	}
-	if (has_suffix(name, len, ".bup")) {
-		*outlen = len - 4;
-		return VFS_CHUNKED;
-	}
-	if (has_suffix(name, len, ".bupm")) {
-		*outlen = len - 5;
-		return S_ISDIR(gitmode) ? VFS_CHUNKED : VFS_NORMAL;
-	}
-	*outlen = len;
-	return VFS_NORMAL;
-}
-
 void vfs_save_name(int64_t when, char out[32])
 {
 	time_t t = (time_t)when;
@@ -934,7 +911,7 @@ static unsigned default_mode_for_gitmode(unsigned gitmode)
 struct sorted_ent {
 	const struct tree_ent *e;
 	size_t dlen;
-	enum vfs_mangle kind;
+	int kind;		/* BUP_NORMAL or BUP_CHUNKED */
 	size_t idx;
 };
 
@@ -966,9 +943,8 @@ static void tree_contents(struct vfs *v, const struct oid *tree_oid,
 	for (size_t i = 0; i < t->nr; i++) {
 		s[i].e = &t->ents[i];
 		s[i].idx = i;
-		s[i].kind = vfs_demangle_name(t->ents[i].name,
-					      t->ents[i].namelen,
-					      t->ents[i].mode, &s[i].dlen);
+		s[i].dlen = demangle_name(t->ents[i].name, t->ents[i].namelen,
+					  t->ents[i].mode, &s[i].kind);
 	}
 	if (have_bupm)
 		qsort(s, t->nr, sizeof(*s), cmp_sorted_ent);
@@ -994,7 +970,7 @@ static void tree_contents(struct vfs *v, const struct oid *tree_oid,
 		it = dir_add(out, e->name, s[i].dlen);
 		it->gitmode = e->mode;
 		it->oid = *e->oid;
-		if (s[i].kind == VFS_CHUNKED) {
+		if (s[i].kind == BUP_CHUNKED) {
 			it->kind = VFS_CHUNKY;
 			if (have_bupm)
 				rc = meta_next(&ms, &m);
@@ -1487,107 +1463,6 @@ void vfs_ensure_meta(struct vfs *v, struct vfs_item *it, int include_size)
 	vfs_augment_meta(v, it, include_size);
 }
 
-/* ---- Python reprs for bup's resolution messages ---- */
-
-static char repr_quote(const char *s, size_t len)
-{
-	int sq = memchr(s, '\'', len) != NULL, dq = memchr(s, '"', len) != NULL;
-	return sq && !dq ? '"' : '\'';
-}
-
-/* Python repr() of bytes. */
-static void repr_bytes(struct buf *out, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	char q = repr_quote(data, len);
-	buf_addch(out, 'b');
-	buf_addch(out, q);
-	for (size_t i = 0; i < len; i++) {
-		unsigned c = p[i];
-		if (c == '\\' || c == (unsigned char)q)
-			buf_addf(out, "\\%c", c);
-		else if (c == '\t')
-			buf_adds(out, "\\t");
-		else if (c == '\n')
-			buf_adds(out, "\\n");
-		else if (c == '\r')
-			buf_adds(out, "\\r");
-		else if (c < 0x20 || c >= 0x7f)
-			buf_addf(out, "\\x%02x", c);
-		else
-			buf_addch(out, c);
-	}
-	buf_addch(out, q);
-}
-
-/* Length of a valid UTF-8 sequence at p (0 if invalid), code point in *cp. */
-static size_t utf8_char(const unsigned char *p, size_t len, unsigned *cp)
-{
-	unsigned c = p[0], n, min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c < 0xe0) { n = 2; min = 0x80; c &= 0x1f; }
-	else if (c >= 0xe0 && c < 0xf0) { n = 3; min = 0x800; c &= 0x0f; }
-	else if (c >= 0xf0 && c < 0xf5) { n = 4; min = 0x10000; c &= 0x07; }
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (unsigned i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-void vfs_repr_path_msg(struct buf *out, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	struct buf dec = BUF_INIT;
-	char q;
-
-	/* path_msg: decode(errors='backslashreplace') */
-	for (size_t i = 0; i < len;) {
-		unsigned cp;
-		size_t n = utf8_char(p + i, len - i, &cp);
-		if (!n) {
-			buf_addf(&dec, "\\x%02x", p[i]);
-			i++;
-		} else {
-			buf_add(&dec, p + i, n);
-			i += n;
-		}
-	}
-	q = repr_quote(dec.data, dec.len);
-	buf_addch(out, q);
-	p = (const unsigned char *)dec.data;
-	for (size_t i = 0; i < dec.len;) {
-		unsigned cp;
-		size_t n = utf8_char(p + i, dec.len - i, &cp);
-		if (cp == '\\' || cp == (unsigned char)q)
-			buf_addf(out, "\\%c", cp);
-		else if (cp == '\t')
-			buf_adds(out, "\\t");
-		else if (cp == '\n')
-			buf_adds(out, "\\n");
-		else if (cp == '\r')
-			buf_adds(out, "\\r");
-		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0xad)
-			buf_addf(out, "\\x%02x", cp);
-		else
-			buf_add(out, p + i, n);
-		i += n;
-	}
-	buf_addch(out, q);
-	buf_release(&dec);
-}
-
 static void mode_chars(struct buf *out, unsigned mode)
 {
 	char s[11];
@@ -1625,18 +1500,18 @@ static void repr_metadata(struct buf *out, const struct metadata *m)
 		 "0x7f0000000000");
 	if (m->path.len) {
 		buf_adds(out, " path:");
-		repr_bytes(out, m->path.data, m->path.len);
+		py_repr_bytes(out, m->path.data, m->path.len);
 	}
 	if (m->has_common) {
 		buf_addf(out, " mode: %o (", m->mode);
 		mode_chars(out, m->mode);
 		buf_addf(out, ") uid:%lld gid:%lld user:", (long long)m->uid,
 			 (long long)m->gid);
-		repr_bytes(out, m->user.data, m->user.len);
+		py_repr_bytes(out, m->user.data, m->user.len);
 		buf_adds(out, " group:");
-		repr_bytes(out, m->group.data, m->group.len);
+		py_repr_bytes(out, m->group.data, m->group.len);
 		buf_adds(out, " rdev:");
-		repr_bytes(out, m->group.data, m->group.len);
+		py_repr_bytes(out, m->group.data, m->group.len);
 	}
 	if (m->size >= 0)
 		buf_addf(out, " size:%lld", (long long)m->size);
@@ -1665,14 +1540,14 @@ static void repr_item(struct buf *out, const struct vfs_item *it)
 		break;
 	case VFS_FAKELINK:
 		buf_adds(out, ", target=");
-		repr_bytes(out, it->target.data, it->target.len);
+		py_repr_bytes(out, it->target.data, it->target.len);
 		break;
 	default:
 		buf_adds(out, ", oid=");
-		repr_bytes(out, it->oid.hash, OID_RAWSZ);
+		py_repr_bytes(out, (const char *)it->oid.hash, OID_RAWSZ);
 		if (it->kind == VFS_COMMIT) {
 			buf_adds(out, ", coid=");
-			repr_bytes(out, it->coid.hash, OID_RAWSZ);
+			py_repr_bytes(out, (const char *)it->coid.hash, OID_RAWSZ);
 		}
 	}
 	buf_addch(out, ')');
@@ -1686,7 +1561,7 @@ static void repr_path(struct buf *out, const struct vfs_path *p, int tuple)
 		if (i)
 			buf_adds(out, ", ");
 		buf_addch(out, '(');
-		repr_bytes(out, p->elems[i].name, strlen(p->elems[i].name));
+		py_repr_bytes(out, p->elems[i].name, strlen(p->elems[i].name));
 		buf_adds(out, ", ");
 		if (p->elems[i].item)
 			repr_item(out, p->elems[i].item);
@@ -1772,6 +1647,28 @@ static int set_error(struct vfs_error *err, int errnum,
 	return -1;
 }
 
+/*
+ * ENOTDIR as bup words it: "path b'<path>' (relative to <parent>)<what>"
+ * and the path resolved so far.
+ */
+static int not_dir_error(struct vfs_error *err, const char *path,
+			 const struct vfs_path *parent, const char *what,
+			 const struct vfs_path *past)
+{
+	struct buf *m = &err->msg;
+	buf_reset(m);
+	buf_adds(m, "path ");
+	py_repr_bytes(m, path, strlen(path));
+	if (parent) {
+		buf_adds(m, " (relative to ");
+		repr_path(m, parent, 1);
+		buf_addch(m, ')');
+	}
+	buf_adds(m, what);
+	repr_path(m, past, 0);
+	return set_error(err, ENOTDIR, past);
+}
+
 int vfs_resolve(struct vfs *v, const char *path, const struct vfs_path *parent,
 		int flags, struct vfs_path *out, struct vfs_error *err)
 {
@@ -1833,19 +1730,10 @@ int vfs_resolve(struct vfs *v, const char *path, const struct vfs_path *parent,
 			free(seg);
 			if (!S_ISDIR(mode)) {
 				if (nfuture) {
-					struct buf *m = &err->msg;
-					buf_reset(m);
-					buf_adds(m, "path ");
-					repr_bytes(m, path, strlen(path));
-					if (parent) {
-						buf_adds(m, " (relative to ");
-						repr_path(m, parent, 1);
-						buf_addch(m, ')');
-					}
-					buf_adds(m, " ends internally in "
-						 "non-directory here: ");
-					repr_path(m, &past, 0);
-					rc = set_error(err, ENOTDIR, &past);
+					rc = not_dir_error(err, path, parent,
+							   " ends internally in "
+							   "non-directory here: ",
+							   &past);
 					goto done;
 				}
 				if (must_be_dir)
@@ -1870,7 +1758,7 @@ int vfs_resolve(struct vfs *v, const char *path, const struct vfs_path *parent,
 			free(seg);
 			buf_adds(m, "too many symlinks encountered while "
 				 "resolving ");
-			repr_bytes(m, path, strlen(path));
+			py_repr_bytes(m, path, strlen(path));
 			if (parent) {
 				buf_adds(m, " relative to ");
 				repr_path(m, parent, 1);
@@ -1910,20 +1798,9 @@ int vfs_resolve(struct vfs *v, const char *path, const struct vfs_path *parent,
 	memset(&past, 0, sizeof(past));
 	goto done;
 
-not_dir_at_end: {
-		struct buf *m = &err->msg;
-		buf_reset(m);
-		buf_adds(m, "path ");
-		repr_bytes(m, path, strlen(path));
-		if (parent) {
-			buf_adds(m, " (relative to ");
-			repr_path(m, parent, 1);
-			buf_addch(m, ')');
-		}
-		buf_adds(m, " resolves to non-directory ");
-		repr_path(m, &past, 0);
-		rc = set_error(err, ENOTDIR, &past);
-	}
+not_dir_at_end:
+	rc = not_dir_error(err, path, parent, " resolves to non-directory ",
+			   &past);
 done:
 	for (size_t i = 0; i < nfuture; i++)
 		free(future[i]);

@@ -116,12 +116,6 @@ static inline struct vfs_elem *vfs_path_leaf(const struct vfs_path *p)
 /* The names joined with '/' ("" + "/" + "a"...: "/a/b"; root alone: ""). */
 void vfs_path_join(const struct vfs_path *p, struct buf *out);
 
-/*
- * bup's repr(path_msg(s)) for messages: s decoded as UTF-8 with
- * invalid bytes as \xNN, then quoted as Python quotes a str.
- */
-void vfs_repr_path_msg(struct buf *out, const char *s, size_t len);
-
 /* What resolution reports instead of a path (bup's vfs.IOError). */
 struct vfs_error {
 	int err;		/* ENOTDIR or ELOOP */
@@ -273,19 +267,6 @@ uint64_t vfs_reader_tell(const struct vfs_reader *r);
 /* The total content length (computed once, as vfs_item_size does). */
 uint64_t vfs_reader_size(struct vfs_reader *r);
 void vfs_reader_close(struct vfs_reader *r);
-
-/* Name demangling (FORMATS-2 §1.2). */
-enum vfs_mangle {
-	VFS_NORMAL,		/* an ordinary entry */
-	VFS_CHUNKED,		/* a chunked file: its leaves are the content */
-};
-/*
- * git.py demangle_name(): the demangled length of name[0..len) (a
- * prefix of it) and the kind: ".bupl" stripped -> normal; ".bup" ->
- * chunked; ".bupm" -> chunked if gitmode is a tree, else normal.
- */
-enum vfs_mangle vfs_demangle_name(const char *name, size_t len,
-				  unsigned gitmode, size_t *outlen);
 
 /*
  * The save name of a commit time in the local time zone

@@ -8,6 +8,20 @@ test_description='bup restore: round trips of saves made by bup 0.33, against it
 # of the same save.  S is the saved tree's path inside a save.
 S=/t/latest$TRASH/src
 
+# Tree $1 (from make_bupm_name_tree) saved by bup 0.33 and restored by it
+# (into o) and by us (into c): the restores match and the .bupm-named
+# files kept their contents.
+restore_bupm_names() {
+	oracle_bup index "$1" >/dev/null &&
+	oracle_bup save -q -n "$1" "$1" &&
+	oracle_bup restore -q -C o "/$1/latest$TRASH/$1" &&
+	bup restore -q -C c "/$1/latest$TRASH/$1" &&
+	compare_trees "o/$1" "c/$1" &&
+	for f in .bupm .bupm.x .bupm-y .bupm.d/f; do
+		cmp "$1/$f" "c/$1/$f" || return 1
+	done
+}
+
 test_expect_success ORACLE 'setup: the fixture tree, saved by bup 0.33' '
 	make_fixture_tree src &&
 	oracle_bup init >/dev/null 2>&1 &&
@@ -172,12 +186,7 @@ test_expect_success ORACLE '--exclude-rx and --exclude-rx-from skip what bup 0.3
 
 test_expect_success ORACLE 'names starting with .bupm: restored as bup 0.33 restores them' '
 	make_bupm_name_tree bn &&
-	oracle_bup index bn >/dev/null &&
-	oracle_bup save -q -n bn bn &&
-	oracle_bup restore -q -C o "/bn/latest$TRASH/bn" &&
-	bup restore -q -C c "/bn/latest$TRASH/bn" &&
-	compare_trees o/bn c/bn &&
-	for f in .bupm .bupm.x .bupm-y .bupm.d/f; do cmp bn/$f c/bn/$f || exit 1; done
+	restore_bupm_names bn
 '
 
 test_expect_success ORACLE 'a .bupm file beside a chunked .bupm: as bup 0.33 (which loses the metadata)' '
@@ -189,12 +198,7 @@ test_expect_success ORACLE 'a .bupm file beside a chunked .bupm: as bup 0.33 (wh
 			setfattr -n user.r -v "$(head -c 1000 /dev/zero | tr "\0" r)$i" bc/f$i || exit 1
 		done
 	fi &&
-	oracle_bup index bc >/dev/null &&
-	oracle_bup save -q -n bc bc &&
-	oracle_bup restore -q -C o "/bc/latest$TRASH/bc" &&
-	bup restore -q -C c "/bc/latest$TRASH/bc" &&
-	compare_trees o/bc c/bc &&
-	for f in .bupm .bupm.x .bupm-y .bupm.d/f; do cmp bc/$f c/bc/$f || exit 1; done
+	restore_bupm_names bc
 '
 
 test_expect_success ORACLE 'hardlinked symlinks and fifos: linked again as bup 0.33 links them' '

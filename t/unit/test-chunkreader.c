@@ -23,6 +23,7 @@
 #include "lib/hashsplit.h"
 #include "lib/oid.h"
 #include "lib/usage.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-chunkreader-XXXXXX";
 static char last_msg[4096];
@@ -45,11 +46,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
 	usage_set_report(NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;

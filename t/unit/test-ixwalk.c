@@ -16,6 +16,7 @@
 #include "lib/bupindex.h"
 #include "lib/bupindex_meta.h"
 #include "lib/ixwalk.h"
+#include "t/unit/helpers.h"
 
 static char dir[] = "/tmp/test-ixwalk.XXXXXX";
 static char ixname[300];
@@ -54,10 +55,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[400];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(dir);
 }
 
 static void walk(struct bupindex *ix, const char *name, ixwalk_want_fn want,

@@ -23,6 +23,7 @@
 #include "lib/packidx.h"
 #include "lib/usage.h"
 #include "lib/xio.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-midx-XXXXXX";
 static char last_msg[4096];
@@ -44,11 +45,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
 	usage_set_report(NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 static uint64_t rng = 0x0123456789abcdefull;

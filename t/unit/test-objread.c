@@ -21,29 +21,24 @@
 #include "lib/packwriter.h"
 #include "lib/repo.h"
 #include "lib/usage.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-objread-XXXXXX";
 static char repopath[1024];
 
 static int setup(void **state)
 {
-	char cmd[1200];
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (tmp_git_home(tmpdir))
 		return -1;
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("HOME", tmpdir, 1);
 	snprintf(repopath, sizeof(repopath), "%s/repo", tmpdir);
-	snprintf(cmd, sizeof(cmd), "git init -q --bare '%s'", repopath);
-	return system(cmd) == 0 ? 0 : -1;
+	return git_init_bare(repopath);
 }
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 /* Some objects of every size class: empty, small, compressible, random. */
@@ -134,8 +129,7 @@ static void test_corrupt_pack_is_reported(void **state)
 	(void)state;
 
 	snprintf(cmd, sizeof(cmd), "%s/bad", tmpdir);
-	snprintf(line, sizeof(line), "git init -q --bare '%s'", cmd);
-	assert_int_equal(system(line), 0);
+	assert_int_equal(git_init_bare(cmd), 0);
 	repo_open(&r, cmd);
 	pw = packwriter_new(&r, &po);
 	for (int i = 0; i < 5000; i++)

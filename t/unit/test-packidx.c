@@ -19,6 +19,7 @@
 #include "lib/oid.h"
 #include "lib/packidx.h"
 #include "lib/usage.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-packidx-XXXXXX";
 static char last_msg[4096];
@@ -39,11 +40,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
 	usage_set_report(NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 static void path_of(char *out, size_t n, const char *name)

@@ -24,6 +24,7 @@
 #include "lib/packidx.h"
 #include "lib/packlist.h"
 #include "lib/usage.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-packlist-XXXXXX";
 static char last_msg[4096];
@@ -60,11 +61,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
 	usage_set_report(NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 static uint64_t rng = 0x5555aaaa3333ccccull;

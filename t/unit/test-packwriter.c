@@ -24,6 +24,7 @@
 #include "lib/splittree.h"
 #include "lib/tree.h"
 #include "lib/usage.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-packwriter-XXXXXX";
 static int repo_seq;
@@ -31,20 +32,16 @@ static int repo_seq;
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (tmp_git_home(tmpdir))
 		return -1;
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("HOME", tmpdir, 1);
 	repo_global_init();
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 /* A fresh bare repository; `compressor` NULL leaves the config alone. */
@@ -52,8 +49,7 @@ static void new_repo(char *path, size_t n, const char *compressor)
 {
 	char cmd[1024];
 	snprintf(path, n, "%s/repo%d", tmpdir, ++repo_seq);
-	snprintf(cmd, sizeof(cmd), "git init -q --bare '%s'", path);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(git_init_bare(path), 0);
 	if (compressor) {
 		snprintf(cmd, sizeof(cmd),
 			 "git --git-dir='%s' config bup.packCompressor %s",

@@ -187,6 +187,24 @@ static void test_progress_now(void **state)
 	assert_true(b - a < 5);
 }
 
+/* $BUP_TTY_WIDTH wins; without it and without a tty on stderr, 70. */
+static void test_tty_width(void **state)
+{
+	int saved = dup(2), fd = open("/dev/null", O_WRONLY);
+	(void)state;
+	assert_true(saved >= 0 && fd >= 0);
+	setenv("BUP_TTY_WIDTH", "123", 1);
+	assert_int_equal(tty_width(), 123);
+	setenv("BUP_TTY_WIDTH", "", 1);
+	assert_int_equal(dup2(fd, 2), 2);
+	assert_int_equal(tty_width(), 70);
+	unsetenv("BUP_TTY_WIDTH");
+	assert_int_equal(tty_width(), 70);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_progress_tty),
 		cmocka_unit_test(test_progress_done_without_update),
 		cmocka_unit_test(test_progress_now),
+		cmocka_unit_test(test_tty_width),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include "lib/oid.h"
 #include "lib/repo.h"
 #include "lib/usage.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-repo-XXXXXX";
 static char last_msg[4096];
@@ -33,10 +34,8 @@ static void capture_report(const char *prefix, const char *msg)
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (tmp_git_home(tmpdir))
 		return -1;
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("HOME", tmpdir, 1);
 	unsetenv("BUP_DIR");
 	repo_global_init();
 	usage_set_report(capture_report);
@@ -45,11 +44,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
 	usage_set_report(NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 static void check_guess(const char *arg, const char *want)
@@ -171,10 +168,8 @@ static void test_repo_valid_save_name(void **state)
 
 static void make_repo(char *out, size_t n, const char *name)
 {
-	char cmd[1024];
 	snprintf(out, n, "%s/%s", tmpdir, name);
-	snprintf(cmd, sizeof(cmd), "git init -q --bare '%s'", out);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(git_init_bare(out), 0);
 }
 
 static void check_rel(const struct repo *r, const char *path, const char *want)

@@ -18,6 +18,7 @@
 #include "lib/buf.h"
 #include "lib/hashsplit.h"
 #include "lib/savereader.h"
+#include "t/unit/helpers.h"
 
 static char dir[] = "/tmp/test-savereader.XXXXXX";
 static char paths[4][300];	/* descending: z, y (big), x, w (absent) */
@@ -47,10 +48,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[400];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(dir);
 }
 
 static int plan(void *ctx, struct buf *path)

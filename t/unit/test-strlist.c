@@ -17,6 +17,7 @@
 
 #include "lib/buf.h"
 #include "lib/strlist.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-strlist-XXXXXX";
 
@@ -28,10 +29,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 static void touch(const char *dir, const char *name)

@@ -25,6 +25,7 @@
 #include "lib/tree.h"
 #include "lib/usage.h"
 #include "lib/vfs.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-vfs-XXXXXX";
 static struct repo repo;
@@ -172,16 +173,13 @@ static int setup(void **state)
 	char cmd[256];
 	struct oid t, c1, c2, c3;
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (tmp_git_home(tmpdir))
 		return -1;
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("HOME", tmpdir, 1);
 	setenv("TZ", "UTC", 1);
 	repo_global_init();
-	snprintf(cmd, sizeof(cmd), "git init -q --bare '%s/r'", tmpdir);
-	if (system(cmd))
-		return -1;
 	snprintf(cmd, sizeof(cmd), "%s/r", tmpdir);
+	if (git_init_bare(cmd))
+		return -1;
 	repo_open(&repo, cmd);
 	if (git_repository_odb(&odb, repo.git) < 0)
 		return -1;
@@ -198,39 +196,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
 	vfs_free(vfs);
 	git_odb_free(odb);
 	repo_close(&repo);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void test_demangle(void **state)
-{
-	size_t n;
-	(void)state;
-	assert_int_equal(vfs_demangle_name("x.bup.bupl", 10, 0100644, &n),
-			 VFS_NORMAL);
-	assert_int_equal(n, 5);
-	assert_int_equal(vfs_demangle_name("big.bup", 7, 040000, &n),
-			 VFS_CHUNKED);
-	assert_int_equal(n, 3);
-	assert_int_equal(vfs_demangle_name("a.bup.bup", 9, 040000, &n),
-			 VFS_CHUNKED);
-	assert_int_equal(n, 5);
-	assert_int_equal(vfs_demangle_name("m.bupm", 6, 040000, &n),
-			 VFS_CHUNKED);
-	assert_int_equal(n, 1);
-	assert_int_equal(vfs_demangle_name("m.bupm", 6, 0100644, &n),
-			 VFS_NORMAL);
-	assert_int_equal(n, 1);
-	assert_int_equal(vfs_demangle_name("plain", 5, 0100644, &n),
-			 VFS_NORMAL);
-	assert_int_equal(n, 5);
-	assert_int_equal(vfs_demangle_name("bup", 3, 0100644, &n), VFS_NORMAL);
-	assert_int_equal(n, 3);
+	return rm_rf(tmpdir);
 }
 
 static void test_save_names(void **state)
@@ -513,24 +483,6 @@ static void test_reader(void **state)
 	buf_release(&b);
 }
 
-static void test_repr_path_msg(void **state)
-{
-	struct buf b = BUF_INIT;
-	(void)state;
-	vfs_repr_path_msg(&b, "/a/b", 4);
-	assert_string_equal(b.data, "'/a/b'");
-	buf_reset(&b);
-	vfs_repr_path_msg(&b, "it's", 4);
-	assert_string_equal(b.data, "\"it's\"");
-	buf_reset(&b);
-	vfs_repr_path_msg(&b, "n\xff\n", 3);
-	assert_string_equal(b.data, "'n\\\\xff\\n'");
-	buf_reset(&b);
-	vfs_repr_path_msg(&b, "\xc3\xa9", 2);
-	assert_string_equal(b.data, "'\xc3\xa9'");
-	buf_release(&b);
-}
-
 /* The ls -l line options (metadata_format_summary_opts), as bup ls uses them. */
 static void test_summary_opts(void **state)
 {
@@ -589,14 +541,12 @@ static void test_summary_opts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_demangle),
 		cmocka_unit_test(test_save_names),
 		cmocka_unit_test(test_resolve_names),
 		cmocka_unit_test(test_resolve_links),
 		cmocka_unit_test(test_resolve_notdir),
 		cmocka_unit_test(test_contents_meta),
 		cmocka_unit_test(test_reader),
-		cmocka_unit_test(test_repr_path_msg),
 		cmocka_unit_test(test_summary_opts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

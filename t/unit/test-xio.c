@@ -23,6 +23,7 @@
 
 #include "lib/buf.h"
 #include "lib/xio.h"
+#include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-xio-XXXXXX";
 
@@ -37,10 +38,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rm_rf(tmpdir);
 }
 
 static void path_of(char *out, size_t n, const char *name)
