@@ -1,4 +1,5 @@
 #include "commit.h"
+#include "packwriter.h"
 #include "pyrepr.h"
 
 #include <errno.h>
@@ -90,4 +91,17 @@ int parse_date_secs(const char *s, int64_t *out)
 		return -1;
 	*out = (int64_t)v;	/* truncates toward zero, as %d of a float */
 	return 0;
+}
+
+void commit_write(struct packwriter *pw, const struct oid *tree,
+		  const struct oid *parent, int64_t when, const char *msg,
+		  struct oid *out)
+{
+	struct buf user = BUF_INIT, c = BUF_INIT;
+
+	commit_userline(&user);
+	commit_format(&c, tree, parent, user.data, when, msg);
+	packwriter_write(pw, OBJ_COMMIT, c.data, c.len, out);
+	buf_release(&user);
+	buf_release(&c);
 }

@@ -24,6 +24,15 @@ void commit_format(struct buf *out, const struct oid *tree,
 		   const struct oid *parent, const char *userline,
 		   int64_t when, const char *msg);
 
+struct packwriter;
+/*
+ * Write the commit of `tree` (parent optional) by the current user at
+ * `when` with message `msg` through the pack writer; its id to *out.
+ */
+void commit_write(struct packwriter *pw, const struct oid *tree,
+		  const struct oid *parent, int64_t when, const char *msg,
+		  struct oid *out);
+
 /* Parse a date as bup's -d does (seconds since the epoch, a float). */
 int parse_date_secs(const char *s, int64_t *out);
 

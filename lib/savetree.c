@@ -7,7 +7,7 @@
 #include "hashsplit.h"
 #include "mangle.h"
 #include "packwriter.h"
-#include "pathmsg.h"
+#include "pyrepr.h"
 #include "splittree.h"
 #include "tree.h"
 #include "usage.h"
