@@ -379,7 +379,7 @@ unsigned metadata_field_bit(const char *name)
 	return 0;
 }
 
-static void add_mode_str(struct buf *out, uint32_t mode)
+void metadata_mode_str(struct buf *out, uint32_t mode)
 {
 	static const char rwx[] = "rwxrwxrwx";
 	char t;
@@ -432,7 +432,7 @@ void metadata_format_detailed(const struct metadata *m, unsigned fields,
 	if (fields & META_F_MODE) {
 		line(out, &first);
 		buf_addf(out, "mode: %o (", m->mode);
-		add_mode_str(out, m->mode);
+		metadata_mode_str(out, m->mode);
 		buf_addch(out, ')');
 	}
 	if ((fields & META_F_LINK_TARGET) && S_ISLNK(m->mode)) {
@@ -583,7 +583,7 @@ void metadata_format_summary_opts(const struct metadata *m, const char *name,
 	time_t t = (time_t)m->mtime_s;
 	struct tm tm;
 
-	add_mode_str(&mode, m->mode);
+	metadata_mode_str(&mode, m->mode);
 	if (localtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	if (m->user.len && !o->numeric_ids)

@@ -128,6 +128,12 @@ unsigned metadata_field_bit(const char *name);
  */
 void metadata_format_detailed(const struct metadata *m, unsigned fields,
 			      struct buf *out);
+/*
+ * bup's xstat.mode_str: the type letter and rwx bits, as bup shows them
+ * (no s/t for setuid, setgid and sticky).
+ */
+void metadata_mode_str(struct buf *out, uint32_t mode);
+
 /* The `ls -l` summary line, without the newline; name NULL: m->path. */
 void metadata_format_summary(const struct metadata *m, const char *name,
 			     struct buf *out);

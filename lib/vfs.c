@@ -1463,24 +1463,6 @@ void vfs_ensure_meta(struct vfs *v, struct vfs_item *it, int include_size)
 	vfs_augment_meta(v, it, include_size);
 }
 
-static void mode_chars(struct buf *out, unsigned mode)
-{
-	char s[11];
-	s[0] = S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : S_ISCHR(mode) ? 'c' :
-	       S_ISBLK(mode) ? 'b' : S_ISFIFO(mode) ? 'p' :
-	       S_ISSOCK(mode) ? 's' : S_ISREG(mode) ? '-' : '?';
-	for (int i = 0; i < 9; i++)
-		s[1 + i] = mode & (0400 >> i) ? "rwxrwxrwx"[i] : '-';
-	if (mode & S_ISUID)
-		s[3] = s[3] == 'x' ? 's' : 'S';
-	if (mode & S_ISGID)
-		s[6] = s[6] == 'x' ? 's' : 'S';
-	if (mode & S_ISVTX)
-		s[9] = s[9] == 'x' ? 't' : 'T';
-	s[10] = 0;
-	buf_adds(out, s);
-}
-
 static void repr_time(struct buf *out, const char *name, int64_t s,
 		      uint32_t ns)
 {
@@ -1504,7 +1486,7 @@ static void repr_metadata(struct buf *out, const struct metadata *m)
 	}
 	if (m->has_common) {
 		buf_addf(out, " mode: %o (", m->mode);
-		mode_chars(out, m->mode);
+		metadata_mode_str(out, m->mode);
 		buf_addf(out, ") uid:%lld gid:%lld user:", (long long)m->uid,
 			 (long long)m->gid);
 		py_repr_bytes(out, m->user.data, m->user.len);

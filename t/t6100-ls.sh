@@ -42,6 +42,8 @@ test_expect_success ORACLE 'setup: bup 0.33 saves a tree with every file type' '
 	ln -s loop1 src/loop2 && ln -s loop2 src/loop1 &&
 	ln -s reg/x src/through && echo s >src/sub/file &&
 	chmod 4755 src/sub/file && touch -d "2001-02-03 04:05:06" src/sub/file &&
+	mkdir src/sticky && echo t >src/sticky/f && chmod 1777 src/sticky &&
+	mkdir src/setgid && chmod 2755 src/setgid && echo g >src/setgid/f &&
 	python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\"src/sock\")" &&
 	if [ "$(id -u)" = 0 ]; then mknod src/chr c 1 3 && mknod src/blk b 7 0; fi &&
 	oracle_bup init >/dev/null 2>&1 &&
@@ -120,7 +122,8 @@ test_expect_success ORACLE 'errors: missing names, ENOTDIR, ELOOP; exit 1 and th
 	for p in "$S/nonexistent" /nosuchbranch /main/nosave "/main/2023-11-14-221320-9" \
 		 "$S/reg/x" "$S/d/e/nothere/x" "$S/loop1/x" "$S/through/x" \
 		 "$S/$(printf "non\\377utf")/x" "$S/nothere\\xff" "/.tag/nosuchtag" \
-		 "$S/it'\''s/x" "$S/nothere'\''\"x"; do
+		 "$S/it'\''s/x" "$S/nothere'\''\"x" \
+		 "$S/sticky/f/x" "$S/setgid/f/x" "$S/sub/file/x"; do
 		same_ls "$p" && same_ls -ld "$p" || exit 1
 	done &&
 	same_ls "$S/nonexistent" "$S/sub" "$S/reg/x" "$S/reg" &&
