@@ -19,12 +19,14 @@
 #include <cmocka.h>
 
 #include "lib/bloom.h"
+#include "lib/bigendian.h"
 #include "lib/buf.h"
 #include "lib/oid.h"
 #include "lib/packidx.h"
 #include "lib/usage.h"
 #include "lib/xio.h"
 #include "t/unit/helpers.h"
+#include "t/unit/idx-fixture.h"
 
 static char tmpdir[] = "/tmp/test-bloom-XXXXXX";
 static char last_msg[4096];
@@ -38,6 +40,7 @@ static void capture_report(const char *prefix, const char *msg)
 static int setup(void **state)
 {
 	(void)state;
+	test_rng = 0xfedcba9876543210ull;
 	if (!mkdtemp(tmpdir))
 		return -1;
 	usage_set_report(capture_report);
@@ -51,69 +54,10 @@ static int teardown(void **state)
 	return rm_rf(tmpdir);
 }
 
-static uint64_t rng = 0xfedcba9876543210ull;
-
-static uint32_t rnd32(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 11);
-}
-
-static void random_oid(struct oid *o)
-{
-	for (int i = 0; i < OID_RAWSZ; i++)
-		o->hash[i] = (uint8_t)rnd32();
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 static void new_dir(char *out, size_t n)
 {
 	snprintf(out, n, "%s/pack%d", tmpdir, ++dir_seq);
 	assert_int_equal(mkdir(out, 0755), 0);
-}
-
-struct set {
-	struct oid *ids;
-	uint32_t nr;
-	char *path;
-};
-
-static void make_set(const char *dir, struct set *s, uint32_t nr)
-{
-	struct packidx_entry *e = calloc(nr ? nr : 1, sizeof(*e));
-	uint8_t pack_sha[20];
-	struct oid name;
-	char hex[41], path[1024];
-	int fd;
-	s->ids = malloc((nr ? nr : 1) * sizeof(*s->ids));
-	s->nr = nr;
-	for (uint32_t i = 0; i < nr; i++) {
-		random_oid(&s->ids[i]);
-		e[i].oid = s->ids[i];
-		e[i].offset = 12 + 50 * (uint64_t)i;
-	}
-	random_oid(&name);
-	memcpy(pack_sha, name.hash, 20);
-	snprintf(path, sizeof(path), "%s/pack-%s.idx", dir, oid_to_hex(&name, hex));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(packidx_write(fd, e, nr, pack_sha), 0);
-	close(fd);
-	free(e);
-	s->path = strdup(path);
-}
-
-static void free_set(struct set *s)
-{
-	free(s->ids);
-	free(s->path);
 }
 
 static const char *base(const char *p)
@@ -203,7 +147,7 @@ static void test_bloom_maintain_creates(void **state)
 	/* the file: header, 2^bits table, names joined by NUL */
 	assert_int_equal(read_file(path, &file), 0);
 	assert_memory_equal(file.data, "BLOM\0\0\0\2\0\13\0\5", 12);
-	assert_int_equal(be32((uint8_t *)file.data + 12), 839);
+	assert_int_equal(get_be32((uint8_t *)file.data + 12), 839);
 	size_t names = 0;
 	for (int i = 0; i < 3; i++)
 		names += strlen(base(s[i].path));
@@ -271,7 +215,7 @@ static void test_bloom_bit_positions(void **state)
 	bloom_add_ids(t, 12, 5, sha, 1, 20);
 	int set = 0;
 	for (int j = 0; j < 5; j++) {
-		uint32_t w = be32(sha + 4 * j);
+		uint32_t w = get_be32(sha + 4 * j);
 		uint32_t v = w >> 20, b = (w >> 17) & 7;
 		assert_true(t[v] & (1 << b));
 	}
@@ -282,7 +226,7 @@ static void test_bloom_bit_positions(void **state)
 	memset(t, 0, sizeof(t));
 	bloom_add_ids(t, 12, 4, sha, 1, 20);
 	for (int j = 0; j < 4; j++) {
-		uint64_t w = (uint64_t)be32(sha + 5 * j) << 8 | sha[5 * j + 4];
+		uint64_t w = (uint64_t)get_be32(sha + 5 * j) << 8 | sha[5 * j + 4];
 		uint64_t v = (w >> 28) & 0xfff, b = (w >> 25) & 7;
 		assert_true(t[v] & (1 << b));
 	}

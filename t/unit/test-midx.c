@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "lib/bigendian.h"
 #include "lib/buf.h"
 #include "lib/midx.h"
 #include "lib/oid.h"
@@ -24,6 +25,7 @@
 #include "lib/usage.h"
 #include "lib/xio.h"
 #include "t/unit/helpers.h"
+#include "t/unit/idx-fixture.h"
 
 static char tmpdir[] = "/tmp/test-midx-XXXXXX";
 static char last_msg[4096];
@@ -37,6 +39,7 @@ static void capture_report(const char *prefix, const char *msg)
 static int setup(void **state)
 {
 	(void)state;
+	test_rng = 0x0123456789abcdefull;
 	if (!mkdtemp(tmpdir))
 		return -1;
 	usage_set_report(capture_report);
@@ -50,28 +53,6 @@ static int teardown(void **state)
 	return rm_rf(tmpdir);
 }
 
-static uint64_t rng = 0x0123456789abcdefull;
-
-static uint32_t rnd32(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 11);
-}
-
-static void random_oid(struct oid *o)
-{
-	for (int i = 0; i < OID_RAWSZ; i++)
-		o->hash[i] = (uint8_t)rnd32();
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 static void new_dir(char *out, size_t n)
 {
 	snprintf(out, n, "%s/pack%d", tmpdir, ++dir_seq);
@@ -79,56 +60,10 @@ static void new_dir(char *out, size_t n)
 }
 
 /* An idx of `ids` named pack-<sha1 of the ids>.idx in `dir`. */
-static char *write_idx(const char *dir, const struct oid *ids, uint32_t nr)
-{
-	struct packidx_entry *e = calloc(nr ? nr : 1, sizeof(*e));
-	uint8_t pack_sha[20];
-	struct oid name;
-	char hex[41], path[1024];
-	int fd;
-	for (uint32_t i = 0; i < nr; i++) {
-		e[i].oid = ids[i];
-		e[i].crc = i;
-		e[i].offset = 12 + 100 * (uint64_t)i;
-	}
-	sha1_buf(ids, nr * sizeof(*ids), name.hash);
-	/* distinct names for equal id lists */
-	name.hash[19] ^= (uint8_t)rnd32();
-	memcpy(pack_sha, name.hash, 20);
-	snprintf(path, sizeof(path), "%s/pack-%s.idx", dir, oid_to_hex(&name, hex));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(packidx_write(fd, e, nr, pack_sha), 0);
-	close(fd);
-	free(e);
-	return strdup(path);
-}
-
 static const char *base(const char *p)
 {
 	const char *s = strrchr(p, '/');
 	return s ? s + 1 : p;
-}
-
-struct set {
-	struct oid *ids;
-	uint32_t nr;
-	char *path;
-};
-
-static void make_set(const char *dir, struct set *s, uint32_t nr)
-{
-	s->ids = malloc((nr ? nr : 1) * sizeof(*s->ids));
-	for (uint32_t i = 0; i < nr; i++)
-		random_oid(&s->ids[i]);
-	s->nr = nr;
-	s->path = write_idx(dir, s->ids, nr);
-}
-
-static void free_set(struct set *s)
-{
-	free(s->ids);
-	free(s->path);
 }
 
 static struct midx *open_ok(const char *path)
@@ -152,9 +87,9 @@ static void check_structure(const struct midx *m, uint64_t n, int bits)
 	for (uint32_t p = 0; p < (1u << bits); p++) {
 		while (k < m->nr && midx_prefix(m->shas + 20 * k, bits) <= p)
 			k++;
-		assert_int_equal(be32(m->fanout + 4 * p), k);
+		assert_int_equal(get_be32(m->fanout + 4 * p), k);
 	}
-	assert_int_equal(be32(m->fanout + 4 * ((1u << bits) - 1)), n);
+	assert_int_equal(get_be32(m->fanout + 4 * ((1u << bits) - 1)), n);
 	/* the file is header + fanout + 24 per entry + names */
 	size_t names = 0;
 	for (size_t i = 0; i < m->nr_names; i++)

@@ -15,11 +15,13 @@
 
 #include <cmocka.h>
 
+#include "lib/bigendian.h"
 #include "lib/buf.h"
 #include "lib/oid.h"
 #include "lib/packidx.h"
 #include "lib/usage.h"
 #include "t/unit/helpers.h"
+#include "t/unit/idx-fixture.h"
 
 static char tmpdir[] = "/tmp/test-packidx-XXXXXX";
 static char last_msg[4096];
@@ -32,6 +34,7 @@ static void capture_report(const char *prefix, const char *msg)
 static int setup(void **state)
 {
 	(void)state;
+	test_rng = 0x1234567887654321ull;
 	if (!mkdtemp(tmpdir))
 		return -1;
 	usage_set_report(capture_report);
@@ -48,37 +51,6 @@ static int teardown(void **state)
 static void path_of(char *out, size_t n, const char *name)
 {
 	snprintf(out, n, "%s/%s", tmpdir, name);
-}
-
-static uint64_t rng = 0x1234567887654321ull;
-
-static uint32_t rnd32(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 11);
-}
-
-static void random_oid(struct oid *o)
-{
-	for (int i = 0; i < OID_RAWSZ; i++)
-		o->hash[i] = (uint8_t)rnd32();
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void write_idx(const char *path, struct packidx_entry *e, uint32_t nr,
-		      const uint8_t pack_sha[20])
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(packidx_write(fd, e, nr, pack_sha), 0);
-	close(fd);
 }
 
 static size_t slurp(const char *path, struct buf *b)
@@ -120,7 +92,7 @@ static void test_packidx_golden_one_bin(void **state)
 	e[1].offset = 0x16;
 	oid_from_hex(&pack, "c223be5129dd5b0d3c6584f1219d720037ac049d");
 	path_of(path, sizeof(path), "one.idx");
-	write_idx(path, e, 2, pack.hash);
+	write_idx_file(path, e, 2, pack.hash);
 	/* sorted in place */
 	oid_to_hex(&e[0].oid, hex);
 	assert_string_equal(hex, "1f7af70d2e86de00c2ffa17c9b18b8a147e3668c");
@@ -130,16 +102,16 @@ static void test_packidx_golden_one_bin(void **state)
 	assert_memory_equal(m, "\377tOc\0\0\0\2", 8);
 	for (int i = 0; i < 256; i++) {
 		uint32_t want = i < 0x1f ? 0 : i < 0x2e ? 1 : 2;
-		assert_int_equal(be32(m + 8 + 4 * i), want);
+		assert_int_equal(get_be32(m + 8 + 4 * i), want);
 	}
 	oid_to_hex((const struct oid *)(m + 0x408), hex);
 	assert_string_equal(hex, "1f7af70d2e86de00c2ffa17c9b18b8a147e3668c");
 	oid_to_hex((const struct oid *)(m + 0x41c), hex);
 	assert_string_equal(hex, "2e65efe2a145dda7ee51d1741299f848e5bf752e");
-	assert_int_equal(be32(m + 0x430), 0xf814c28f);
-	assert_int_equal(be32(m + 0x434), 0xd6189c8c);
-	assert_int_equal(be32(m + 0x438), 0x16);
-	assert_int_equal(be32(m + 0x43c), 0x0c);
+	assert_int_equal(get_be32(m + 0x430), 0xf814c28f);
+	assert_int_equal(get_be32(m + 0x434), 0xd6189c8c);
+	assert_int_equal(get_be32(m + 0x438), 0x16);
+	assert_int_equal(get_be32(m + 0x43c), 0x0c);
 	assert_memory_equal(m + 0x440, pack.hash, 20);
 	oid_from_hex(&want_idx_sha, "0bff8d58495908c03fe9e0003b0b7aba6401595a");
 	assert_memory_equal(m + 0x454, want_idx_sha.hash, 20);
@@ -181,7 +153,7 @@ static void test_packidx_round_trip(void **state)
 	e[1].oid = ids[1];
 	memset(pack_sha, 0xab, sizeof(pack_sha));
 	path_of(path, sizeof(path), "rt.idx");
-	write_idx(path, e, N, pack_sha);
+	write_idx_file(path, e, N, pack_sha);
 
 	assert_int_equal(slurp(path, &b), 8 + 1024 + 28 * N + 40);
 	/* the trailer: pack sha, then sha1 of everything before */
@@ -201,8 +173,8 @@ static void test_packidx_round_trip(void **state)
 		assert_memory_equal(packidx_sha(idx, (uint32_t)k), ids[i].hash, 20);
 		/* crc and offset travelled with the id */
 		const uint8_t *m = idx->map;
-		uint32_t crc = be32(m + 8 + 1024 + 20 * N + 4 * k);
-		uint32_t ofs = be32(m + 8 + 1024 + 24 * N + 4 * k);
+		uint32_t crc = get_be32(m + 8 + 1024 + 20 * N + 4 * k);
+		uint32_t ofs = get_be32(m + 8 + 1024 + 24 * N + 4 * k);
 		int found = 0;
 		for (int j = 0; j < N; j++)
 			if (oid_eq(&e[j].oid, &ids[i])) {
@@ -237,7 +209,7 @@ static void test_packidx_empty(void **state)
 	struct buf b = BUF_INIT;
 	(void)state;
 	path_of(path, sizeof(path), "empty.idx");
-	write_idx(path, NULL, 0, pack_sha);
+	write_idx_file(path, NULL, 0, pack_sha);
 	assert_int_equal(slurp(path, &b), 8 + 1024 + 40);
 	assert_int_equal(packidx_open(&idx, path), 0);
 	assert_int_equal(idx->nr, 0);
@@ -266,17 +238,17 @@ static void test_packidx_large_offsets(void **state)
 	memset(e[2].oid.hash, 0x20, 20);
 	e[2].offset = 0x80000000ull;
 	path_of(path, sizeof(path), "big.idx");
-	write_idx(path, e, 3, pack_sha);
+	write_idx_file(path, e, 3, pack_sha);
 	assert_int_equal(slurp(path, &b), 8 + 1024 + 28 * 3 + 8 * 2 + 40);
 	const uint8_t *m = (const uint8_t *)b.data;
 	const uint8_t *ofs = m + 8 + 1024 + 24 * 3;
-	assert_int_equal(be32(ofs + 0), 0x7fffffff);	/* 0x10.. */
-	assert_int_equal(be32(ofs + 4), 0x80000000);	/* 0x20.. -> [0] */
-	assert_int_equal(be32(ofs + 8), 0x80000001);	/* 0x30.. -> [1] */
-	assert_int_equal(be32(ofs + 12), 0);
-	assert_int_equal(be32(ofs + 16), 0x80000000);
-	assert_int_equal(be32(ofs + 20), 0x1);
-	assert_int_equal(be32(ofs + 24), 0x23456789);
+	assert_int_equal(get_be32(ofs + 0), 0x7fffffff);	/* 0x10.. */
+	assert_int_equal(get_be32(ofs + 4), 0x80000000);	/* 0x20.. -> [0] */
+	assert_int_equal(get_be32(ofs + 8), 0x80000001);	/* 0x30.. -> [1] */
+	assert_int_equal(get_be32(ofs + 12), 0);
+	assert_int_equal(get_be32(ofs + 16), 0x80000000);
+	assert_int_equal(get_be32(ofs + 20), 0x1);
+	assert_int_equal(get_be32(ofs + 24), 0x23456789);
 	assert_int_equal(packidx_open(&idx, path), 0);
 	assert_int_equal(packidx_find(idx, &e[2].oid), 2);
 	packidx_free(idx);
@@ -338,7 +310,7 @@ static void make_valid(struct buf *b, uint32_t n)
 	for (uint32_t i = 0; i < n; i++)
 		random_oid(&e[i].oid);
 	path_of(path, sizeof(path), "valid.idx");
-	write_idx(path, e, n, pack_sha);
+	write_idx_file(path, e, n, pack_sha);
 	slurp(path, b);
 	free(e);
 }

@@ -25,6 +25,7 @@
 #include "lib/packlist.h"
 #include "lib/usage.h"
 #include "t/unit/helpers.h"
+#include "t/unit/idx-fixture.h"
 
 static char tmpdir[] = "/tmp/test-packlist-XXXXXX";
 static char last_msg[4096];
@@ -38,7 +39,6 @@ static void capture_report(const char *prefix, const char *msg)
 		nr_warnings++;
 }
 
-static void random_oid(struct oid *o);
 static struct oid absent[2000];
 
 static void make_absent(void)
@@ -52,6 +52,7 @@ static void make_absent(void)
 static int setup(void **state)
 {
 	(void)state;
+	test_rng = 0x5555aaaa3333ccccull;
 	if (!mkdtemp(tmpdir))
 		return -1;
 	usage_set_report(capture_report);
@@ -66,69 +67,10 @@ static int teardown(void **state)
 	return rm_rf(tmpdir);
 }
 
-static uint64_t rng = 0x5555aaaa3333ccccull;
-
-static uint32_t rnd32(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 11);
-}
-
-static void random_oid(struct oid *o)
-{
-	for (int i = 0; i < OID_RAWSZ; i++)
-		o->hash[i] = (uint8_t)rnd32();
-}
-
 static void new_dir(char *out, size_t n)
 {
 	snprintf(out, n, "%s/pack%d", tmpdir, ++dir_seq);
 	assert_int_equal(mkdir(out, 0755), 0);
-}
-
-struct set {
-	struct oid *ids;
-	uint32_t nr;
-	char *path;
-};
-
-static void write_set(const char *dir, struct set *s)
-{
-	struct packidx_entry *e = calloc(s->nr ? s->nr : 1, sizeof(*e));
-	uint8_t pack_sha[20];
-	struct oid name;
-	char hex[41], path[1024];
-	int fd;
-	for (uint32_t i = 0; i < s->nr; i++) {
-		e[i].oid = s->ids[i];
-		e[i].offset = 12 + 50 * (uint64_t)i;
-	}
-	random_oid(&name);
-	memcpy(pack_sha, name.hash, 20);
-	snprintf(path, sizeof(path), "%s/pack-%s.idx", dir, oid_to_hex(&name, hex));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(packidx_write(fd, e, s->nr, pack_sha), 0);
-	close(fd);
-	free(e);
-	s->path = strdup(path);
-}
-
-static void make_set(const char *dir, struct set *s, uint32_t nr)
-{
-	s->ids = malloc((nr ? nr : 1) * sizeof(*s->ids));
-	s->nr = nr;
-	for (uint32_t i = 0; i < nr; i++)
-		random_oid(&s->ids[i]);
-	write_set(dir, s);
-}
-
-static void free_set(struct set *s)
-{
-	free(s->ids);
-	free(s->path);
 }
 
 /* Three idx files, the third sharing 10 ids with the first. */
@@ -142,7 +84,7 @@ static void make_three(const char *dir, struct set *s)
 		random_oid(&s[2].ids[i]);
 	for (int i = 0; i < 10; i++)
 		s[2].ids[i * 13] = s[0].ids[i * 50];
-	write_set(dir, &s[2]);
+	s[2].path = write_idx(dir, s[2].ids, s[2].nr);
 }
 
 /* Every present id is found, every absent one is not, in a few orders. */
