@@ -73,8 +73,9 @@ static int emit_chunk_id(void *ctx, const uint8_t *data, size_t len,
 	if (s->hash_only)
 		return 0;
 	if (id) {
+		/* from chunkreader_run(): the block stays until release_block() */
 		oid = *id;
-		packwriter_add(s->pw, OBJ_BLOB, data, len, &oid);
+		packwriter_add_borrowed(s->pw, OBJ_BLOB, data, len, &oid);
 	} else {
 		packwriter_write(s->pw, OBJ_BLOB, data, len, &oid);
 	}
@@ -87,6 +88,12 @@ static int emit_chunk_id(void *ctx, const uint8_t *data, size_t len,
 		splittree_add(&s->tree, &oid, len, level);
 	}
 	return 0;
+}
+
+static void release_block(void *ctx)
+{
+	struct split_state *s = ctx;
+	packwriter_return_borrowed(s->pw);
 }
 
 static int emit_chunk(void *ctx, const uint8_t *data, size_t len, int level)
@@ -250,7 +257,7 @@ int cmd_split(int argc, char **argv)
 		if (chunkreader_run(in, names, o.nr_args ? (size_t)o.nr_args : 1,
 				    s.blobs ? 0 : (unsigned)fanout,
 				    keep_boundaries, !s.hash_only,
-				    emit_chunk_id, &s))
+				    emit_chunk_id, release_block, &s))
 			exit_after_error(EXIT_ERRORS);
 	}
 	progress_done(&s.prog);

@@ -235,7 +235,8 @@ static void *reader_main(void *arg)
 
 int chunkreader_run(const int *fds, const char *const *names, size_t nr,
 		    unsigned fanout, int keep_boundaries, int want_ids,
-		    chunkreader_emit_fn emit, void *ctx)
+		    chunkreader_emit_fn emit, chunkreader_done_fn done,
+		    void *ctx)
 {
 	struct reader r;
 	pthread_t th;
@@ -279,6 +280,8 @@ int chunkreader_run(const int *fds, const char *const *names, size_t nr,
 			ret = emit(ctx, b->buf + b->chunks[i].ofs,
 				   b->chunks[i].len, b->chunks[i].level,
 				   want_ids ? get_id(b, i, &mine) : NULL);
+		if (done)
+			done(ctx);
 		if (!ret && b->err) {
 			errno = b->err;
 			ret = error_errno("cannot read '%s'", names[b->file]);

@@ -124,6 +124,15 @@ static int ent_cmp(const void *a, const void *b)
 		       &((const struct packidx_entry *)b)->oid);
 }
 
+void packidx_sort(struct packidx_entry *ents, uint32_t nr)
+{
+	uint32_t i = 1;
+	while (i < nr && oid_cmp(&ents[i - 1].oid, &ents[i].oid) <= 0)
+		i++;
+	if (i < nr)
+		qsort(ents, nr, sizeof(*ents), ent_cmp);
+}
+
 /* Buffered writer that hashes what it writes. */
 struct hashed_out {
 	int fd;
@@ -168,7 +177,7 @@ int packidx_write(int fd, struct packidx_entry *ents, uint32_t nr,
 	h->len = 0;
 	h->err = 0;
 	sha1_init(&h->sha);
-	qsort(ents, nr, sizeof(*ents), ent_cmp);
+	packidx_sort(ents, nr);
 	ho_write(h, "\377tOc\0\0\0\2", 8);
 	for (int b = 0, i = 0; b < 256; b++) {
 		while ((uint32_t)i < nr && ents[i].oid.hash[0] == b)

@@ -45,8 +45,11 @@ struct packidx_entry {
 	uint64_t offset;
 };
 
+/* Sort by object id, in place (quick if already sorted). */
+void packidx_sort(struct packidx_entry *ents, uint32_t nr);
+
 /*
- * Write an idx v2 for `ents` (sorted here, in place) and the pack's
+ * Write an idx v2 for `ents` (sorted here, in place, unless they are) and the pack's
  * trailer `pack_sha` to the open file `fd` (from offset 0).  Returns 0 or
  * -1 with errno set.
  */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,8 @@ struct job {
 	enum job_state state;
 	enum obj_type type;
 	struct oid oid;
+	const uint8_t *data;	/* in.data, or the caller's (borrowed) */
+	size_t len;
 	struct buf in;
 	uint8_t *out;
 	size_t out_cap, out_len;
@@ -146,14 +149,13 @@ size_t pack_object_header(uint8_t *out, enum obj_type type, uint64_t size)
 
 static void compress_job(struct compressor *c, struct job *j)
 {
-	size_t need = compressor_bound(c, j->in.len);
+	size_t need = compressor_bound(c, j->len);
 	if (need > j->out_cap) {
 		free(j->out);
 		j->out = xmalloc(need);
 		j->out_cap = need;
 	}
-	j->out_len = compressor_compress(c, j->in.data, j->in.len, j->out,
-					 j->out_cap);
+	j->out_len = compressor_compress(c, j->data, j->len, j->out, j->out_cap);
 }
 
 /* Jobs finish out of order: the head and the wake-up job must be done. */
@@ -292,15 +294,48 @@ void block_signals(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &s, old);
 }
 
+/*
+ * The pack's trailer: the SHA-1 of everything before it, read back from
+ * the page cache (mapped, so no copy; read if it cannot be mapped).
+ */
+static void hash_pack(struct packwriter *pw, uint64_t end, uint8_t *sha)
+{
+	struct sha1_ctx c;
+	uint64_t pos = 0;
+	void *map = end ? mmap(NULL, (size_t)end, PROT_READ, MAP_SHARED,
+			       pw->fd, 0) : MAP_FAILED;
+
+	sha1_init(&c);
+	if (map != MAP_FAILED) {
+		madvise(map, (size_t)end, MADV_SEQUENTIAL);
+		sha1_update(&c, map, (size_t)end);
+		munmap(map, (size_t)end);
+		pos = end;
+	}
+	while (pos < end) {
+		size_t n = end - pos > WBUF_SIZE ? WBUF_SIZE : (size_t)(end - pos);
+		if (pread_in_full(pw->fd, pw->wbuf, n, (off_t)pos) < 0)
+			die_errno("cannot read back '%s'", pw->packpath);
+		sha1_update(&c, pw->wbuf, n);
+		pos += n;
+	}
+	sha1_final(&c, sha);
+}
+
+static void *sort_entries(void *arg)
+{
+	struct packwriter *pw = arg;
+	packidx_sort(pw->ents, (uint32_t)pw->nr);
+	return NULL;
+}
+
 static void finish_pack(struct packwriter *pw)
 {
 	sigset_t oldmask;
 	uint8_t cnt[4], sha[OID_RAWSZ];
 	char hex[OID_HEXSZ + 1], final_pack[PATH_MAX], final_idx[PATH_MAX];
-	struct sha1_ctx c;
-	uint8_t *rb = pw->wbuf;
-	uint64_t pos = 0, end;
-	int ifd;
+	pthread_t sorter;
+	int sorting, ifd;
 
 	flush_wbuf(pw);
 	cnt[0] = (uint8_t)(pw->nr >> 24);
@@ -309,18 +344,17 @@ static void finish_pack(struct packwriter *pw)
 	cnt[3] = (uint8_t)pw->nr;
 	if (pwrite_in_full(pw->fd, cnt, 4, 8) < 0)
 		die_errno("cannot write '%s'", pw->packpath);
-	/* The trailer covers the patched header, so hash the file again. */
-	end = pw->offset;
-	sha1_init(&c);
-	while (pos < end) {
-		size_t n = end - pos > WBUF_SIZE ? WBUF_SIZE : (size_t)(end - pos);
-		if (pread_in_full(pw->fd, rb, n, (off_t)pos) < 0)
-			die_errno("cannot read back '%s'", pw->packpath);
-		sha1_update(&c, rb, n);
-		pos += n;
-	}
-	sha1_final(&c, sha);
-	if (pwrite_in_full(pw->fd, sha, OID_RAWSZ, (off_t)end) < 0 ||
+	/*
+	 * The trailer covers the patched header, so hash the file again;
+	 * meanwhile another core sorts the idx entries.
+	 */
+	block_signals(&oldmask);
+	sorting = !pthread_create(&sorter, NULL, sort_entries, pw);
+	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	hash_pack(pw, pw->offset, sha);
+	if (sorting)
+		pthread_join(sorter, NULL);
+	if (pwrite_in_full(pw->fd, sha, OID_RAWSZ, (off_t)pw->offset) < 0 ||
 	    fdatasync(pw->fd) < 0)
 		die_errno("cannot write '%s'", pw->packpath);
 	close(pw->fd);
@@ -379,7 +413,7 @@ static void write_head(struct packwriter *pw)
 
 	if (pw->fd < 0)
 		open_pack(pw);
-	hlen = pack_object_header(hdr, j->type, j->in.len);
+	hlen = pack_object_header(hdr, j->type, j->len);
 	crc = libdeflate_crc32(0, hdr, hlen);
 	crc = libdeflate_crc32(crc, j->out, j->out_len);
 	append(pw, hdr, hlen);
@@ -392,7 +426,7 @@ static void write_head(struct packwriter *pw)
 	pw->offset += hlen + j->out_len;
 	pw->outbytes += hlen + j->out_len;
 	pw->st.objects_written++;
-	pw->st.bytes_in += j->in.len;
+	pw->st.bytes_in += j->len;
 	pw->st.bytes_out += hlen + j->out_len;
 	j->state = JOB_FREE;
 	pw->head++;
@@ -507,8 +541,8 @@ void packwriter_write(struct packwriter *pw, enum obj_type type,
 	packwriter_add(pw, type, data, len, out);
 }
 
-void packwriter_add(struct packwriter *pw, enum obj_type type,
-		    const void *data, size_t len, const struct oid *id)
+static void queue(struct packwriter *pw, enum obj_type type, const void *data,
+		  size_t len, const struct oid *id, int borrow)
 {
 	struct job *j;
 
@@ -525,14 +559,38 @@ void packwriter_add(struct packwriter *pw, enum obj_type type,
 	j = &pw->jobs[pw->tail % RING];
 	j->type = type;
 	j->oid = *id;
-	buf_reset(&j->in);
-	buf_add(&j->in, data, len);
+	j->len = len;
+	if (borrow) {
+		j->data = data;
+	} else {
+		buf_reset(&j->in);
+		buf_add(&j->in, data, len);
+		j->data = (const uint8_t *)j->in.data;
+	}
 	pthread_mutex_lock(&pw->mu);
 	j->state = JOB_QUEUED;
 	pw->tail++;
 	pthread_cond_signal(&pw->work_cv);
 	pthread_mutex_unlock(&pw->mu);
 	drain(pw, 0);
+}
+
+void packwriter_add(struct packwriter *pw, enum obj_type type,
+		    const void *data, size_t len, const struct oid *id)
+{
+	queue(pw, type, data, len, id, 0);
+}
+
+void packwriter_add_borrowed(struct packwriter *pw, enum obj_type type,
+			     const void *data, size_t len, const struct oid *id)
+{
+	queue(pw, type, data, len, id, 1);
+}
+
+void packwriter_return_borrowed(struct packwriter *pw)
+{
+	if (!pw->o.noop)
+		drain(pw, 1);
 }
 
 static void stop_threads(struct packwriter *pw)

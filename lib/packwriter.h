@@ -54,6 +54,16 @@ void packwriter_write(struct packwriter *pw, enum obj_type type,
 /* The same, for an object whose id the caller has computed. */
 void packwriter_add(struct packwriter *pw, enum obj_type type,
 		    const void *data, size_t len, const struct oid *id);
+/*
+ * The same, without copying `data`: the writer reads it until
+ * packwriter_return_borrowed() returns, and the caller must not change or
+ * free it before then.  (For callers that read into big buffers they
+ * recycle: they return the borrowed memory once per buffer.)
+ */
+void packwriter_add_borrowed(struct packwriter *pw, enum obj_type type,
+			     const void *data, size_t len, const struct oid *id);
+/* Wait until every borrowed object is compressed and written. */
+void packwriter_return_borrowed(struct packwriter *pw);
 /* Does the repository or this writer have the object? */
 int packwriter_exists(struct packwriter *pw, const struct oid *oid);
 /* Finish and install the open pack (if any) and free the writer. */

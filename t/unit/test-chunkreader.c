@@ -177,7 +177,7 @@ static int run_cr(char **paths, size_t nr, unsigned fanout, int keep_boundaries,
 		assert_true(fds[i] >= 0);
 	}
 	ret = chunkreader_run(fds, (const char *const *)paths, nr, fanout,
-			      keep_boundaries, want_ids, cr_emit, out);
+			      keep_boundaries, want_ids, cr_emit, NULL, out);
 	for (size_t i = 0; i < nr; i++)
 		close(fds[i]);
 	free(fds);
@@ -355,11 +355,78 @@ static void test_chunkreader_blob_ids(void **state)
 		fds[i] = open(nm[i], O_RDONLY);
 		assert_true(fds[i] >= 0);
 	}
-	assert_int_equal(chunkreader_run(fds, nm, 3, 16, 0, 1, id_emit, &c), 0);
+	assert_int_equal(chunkreader_run(fds, nm, 3, 16, 0, 1, id_emit, NULL, &c), 0);
 	assert_true(c.n > 100);
 	assert_int_equal(c.bad, 0);
 	for (int i = 0; i < 3; i++)
 		close(fds[i]);
+}
+
+/*
+ * done() comes after each block's chunks and before their memory is
+ * reused: every chunk emitted since the last done() still holds its bytes
+ * when done() runs (the reader is kept ahead, so it would have refilled a
+ * block given back early).
+ */
+struct held {
+	const uint8_t *p[4096];
+	uint8_t sha[4096][20];
+	size_t len[4096], nr, dones, chunks, bad;
+};
+
+static int held_emit(void *ctx, const uint8_t *data, size_t len, int level,
+		     const struct oid *id)
+{
+	struct held *h = ctx;
+	(void)level;
+	(void)id;
+	assert_true(h->nr < 4096);
+	h->p[h->nr] = data;
+	h->len[h->nr] = len;
+	sha1_buf(data, len, h->sha[h->nr]);
+	h->nr++;
+	h->chunks++;
+	usleep(h->chunks % 64 ? 0 : 1000);	/* let the reader run ahead */
+	return 0;
+}
+
+static void held_done(void *ctx)
+{
+	struct held *h = ctx;
+	uint8_t sha[20];
+	for (size_t i = 0; i < h->nr; i++) {
+		sha1_buf(h->p[i], h->len[i], sha);
+		if (memcmp(sha, h->sha[i], 20))
+			h->bad++;
+	}
+	h->nr = 0;
+	h->dones++;
+}
+
+static void test_chunkreader_done_per_block(void **state)
+{
+	struct held *h = calloc(1, sizeof(*h));
+	int fds[3];
+	const char *nm[3];
+	off_t size = 0;
+	(void)state;
+	make_inputs();
+	for (int i = 0; i < 3; i++) {
+		nm[i] = names[2 + i];
+		fds[i] = open(nm[i], O_RDONLY);
+		assert_true(fds[i] >= 0);
+		size += fsize(nm[i]);
+	}
+	assert_true(size > 3 * HASHSPLIT_READ_SIZE);
+	assert_int_equal(chunkreader_run(fds, nm, 3, 16, 0, 1, held_emit,
+					 held_done, h), 0);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	assert_int_equal(h->bad, 0);
+	assert_int_equal(h->nr, 0);	/* the last chunks were released too */
+	assert_true(h->dones >= (size_t)(size / HASHSPLIT_READ_SIZE));
+	assert_true(h->chunks > h->dones);
+	free(h);
 }
 
 static void test_chunkreader_empty(void **state)
@@ -400,7 +467,7 @@ static void test_chunkreader_read_error(void **state)
 	assert_true(fds[0] >= 0 && fds[1] >= 0);
 	last_msg[0] = 0;
 	nr_msgs = 0;
-	assert_int_equal(chunkreader_run(fds, nm, 2, 16, 0, 1, cr_emit, &got), -1);
+	assert_int_equal(chunkreader_run(fds, nm, 2, 16, 0, 1, cr_emit, NULL, &got), -1);
 	/* reported once, naming the directory, with the errno text */
 	assert_int_equal(nr_msgs, 1);
 	assert_non_null(strstr(last_msg, "error: "));
@@ -417,7 +484,7 @@ static void test_chunkreader_read_error(void **state)
 	fds[0] = open(sub, O_RDONLY | O_DIRECTORY);
 	nm[0] = sub;
 	nr_msgs = 0;
-	assert_int_equal(chunkreader_run(fds, nm, 1, 16, 1, 0, cr_emit, &got), -1);
+	assert_int_equal(chunkreader_run(fds, nm, 1, 16, 1, 0, cr_emit, NULL, &got), -1);
 	assert_int_equal(nr_msgs, 1);
 	assert_int_equal(got.nr, 0);
 	close(fds[0]);
@@ -479,7 +546,7 @@ static void test_chunkreader_pipe(void **state)
 	}
 	close(p[1]);
 	const char *nm[] = { "pipe" };
-	assert_int_equal(chunkreader_run(&p[0], nm, 1, 16, 0, 1, cr_emit, &got), 0);
+	assert_int_equal(chunkreader_run(&p[0], nm, 1, 16, 0, 1, cr_emit, NULL, &got), 0);
 	close(p[0]);
 	int st;
 	waitpid(pid, &st, 0);
@@ -496,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_chunkreader_keep_boundaries),
 		cmocka_unit_test(test_chunkreader_fanouts),
 		cmocka_unit_test(test_chunkreader_blob_ids),
+		cmocka_unit_test(test_chunkreader_done_per_block),
 		cmocka_unit_test(test_chunkreader_empty),
 		cmocka_unit_test(test_chunkreader_read_error),
 		cmocka_unit_test(test_chunkreader_emit_stops),

@@ -453,6 +453,41 @@ static void test_packwriter_libdeflate_valid(void **state)
 	free(d);
 }
 
+/*
+ * Borrowed objects are read in place until packwriter_return_borrowed():
+ * scribbling over the buffer after it returns changes nothing in the pack.
+ */
+static void test_packwriter_borrowed(void **state)
+{
+	size_t len = 1 << 20, n = 0;
+	uint8_t *d = bup_random(11, len);
+	char repo_dir[512];
+	struct repo r;
+	struct packwriter *pw;
+	struct packwriter_stats st;
+	struct oid ids[300];
+	(void)state;
+	new_repo(repo_dir, sizeof(repo_dir), NULL);
+	repo_open(&r, repo_dir);
+	pw = writer(&r, -1);
+	/* more objects than the ring holds, so some are written before
+	 * the return and some after */
+	for (size_t pos = 0; pos < len; pos += 4096, n++) {
+		oid_for_object(&ids[n], OBJ_BLOB, d + pos, 4096);
+		packwriter_add_borrowed(pw, OBJ_BLOB, d + pos, 4096, &ids[n]);
+	}
+	packwriter_return_borrowed(pw);
+	memset(d, 0x5a, len);
+	packwriter_stats(pw, &st);
+	assert_int_equal(st.objects_written, n);
+	packwriter_close(pw);
+	assert_int_equal(verify_packs(repo_dir), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_true(git_has(repo_dir, &ids[i]));
+	repo_close(&r);
+	free(d);
+}
+
 static void test_packwriter_duplicates_in_one_run(void **state)
 {
 	char repo_dir[512];
@@ -600,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_packwriter_zlib_golden_rand5m),
 		cmocka_unit_test(test_packwriter_zlib_golden_zero20m),
 		cmocka_unit_test(test_packwriter_libdeflate_valid),
+		cmocka_unit_test(test_packwriter_borrowed),
 		cmocka_unit_test(test_packwriter_duplicates_in_one_run),
 		cmocka_unit_test(test_packwriter_rollover),
 		cmocka_unit_test(test_packwriter_nothing_written_no_pack),
