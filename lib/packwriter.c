@@ -294,26 +294,32 @@ void block_signals(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &s, old);
 }
 
+#define HASH_WINDOW (8 << 20)
+
 /*
  * The pack's trailer: the SHA-1 of everything before it, read back from
- * the page cache (mapped, so no copy; read if it cannot be mapped).
+ * the page cache through 8 MiB mappings (no copy, and only one window
+ * mapped at a time, so the pages do not count in our RSS), or read if it
+ * cannot be mapped.
  */
 static void hash_pack(struct packwriter *pw, uint64_t end, uint8_t *sha)
 {
 	struct sha1_ctx c;
 	uint64_t pos = 0;
-	void *map = end ? mmap(NULL, (size_t)end, PROT_READ, MAP_SHARED,
-			       pw->fd, 0) : MAP_FAILED;
 
 	sha1_init(&c);
-	if (map != MAP_FAILED) {
-		madvise(map, (size_t)end, MADV_SEQUENTIAL);
-		sha1_update(&c, map, (size_t)end);
-		munmap(map, (size_t)end);
-		pos = end;
-	}
 	while (pos < end) {
-		size_t n = end - pos > WBUF_SIZE ? WBUF_SIZE : (size_t)(end - pos);
+		size_t n = end - pos > HASH_WINDOW ? HASH_WINDOW : (size_t)(end - pos);
+		void *map = mmap(NULL, n, PROT_READ, MAP_SHARED, pw->fd, (off_t)pos);
+		if (map != MAP_FAILED) {
+			madvise(map, n, MADV_SEQUENTIAL);
+			sha1_update(&c, map, n);
+			munmap(map, n);
+			pos += n;
+			continue;
+		}
+		if (n > WBUF_SIZE)
+			n = WBUF_SIZE;
 		if (pread_in_full(pw->fd, pw->wbuf, n, (off_t)pos) < 0)
 			die_errno("cannot read back '%s'", pw->packpath);
 		sha1_update(&c, pw->wbuf, n);
