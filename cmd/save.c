@@ -26,6 +26,7 @@
 #include "lib/bupindex.h"
 #include "lib/commit.h"
 #include "lib/drecurse.h"
+#include "lib/hashsplit.h"
 #include "lib/hlinkdb.h"
 #include "lib/ixwalk.h"
 #include "lib/metadata.h"
@@ -83,6 +84,9 @@ struct save {
 	size_t meta_len;
 	struct savetree tree;
 	struct savereader *reader;
+	/* pieces whose chunks the pack writer reads in place (see hold_piece) */
+	struct sr_piece **held;
+	size_t nr_held, alloc_held, held_bytes;
 
 	int verbose, progress, strip;
 	const char *strip_path;
@@ -520,12 +524,42 @@ struct content {
 	int done, err, open_failed;
 };
 
+/*
+ * The pack writer compresses chunks straight from the pieces the reader
+ * filled: they are freed together once about a block's worth is held,
+ * after the writer returns them (a short wait for the last few chunks,
+ * once per 8 MiB, instead of copying every byte).
+ */
+#define HELD_BYTES HASHSPLIT_READ_SIZE
+#define HELD_PIECES 1024
+
+static void release_held(struct save *s)
+{
+	if (!s->nr_held)
+		return;
+	packwriter_return_borrowed(s->pw);
+	for (size_t i = 0; i < s->nr_held; i++)
+		sr_piece_free(s->held[i]);
+	s->nr_held = 0;
+	s->held_bytes = 0;
+}
+
+static void hold_piece(struct save *s, struct sr_piece *p)
+{
+	ALLOC_GROW(s->held, s->nr_held + 1, s->alloc_held);
+	s->held[s->nr_held++] = p;
+	s->held_bytes += p->cap;
+	if (s->held_bytes >= HELD_BYTES || s->nr_held >= HELD_PIECES)
+		release_held(s);
+}
+
 static void take_piece(void *ctx, struct sr_piece *p)
 {
 	struct content *c = ctx;
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct sr_chunk *k = &p->chunks[i];
-		packwriter_add(c->s->pw, OBJ_BLOB, p->data + k->ofs, k->len, &k->id);
+		packwriter_add_borrowed(c->s->pw, OBJ_BLOB, p->data + k->ofs,
+					k->len, &k->id);
 		splittree_add(&c->st, &k->id, k->len, k->level);
 		c->size += k->len;
 		progress_report(c->s, k->len, 0);
@@ -535,7 +569,7 @@ static void take_piece(void *ctx, struct sr_piece *p)
 		c->err = p->err;
 		c->open_failed = p->open_failed;
 	}
-	sr_piece_free(p);
+	hold_piece(c->s, p);
 }
 
 /* Read and store a regular file's content; -1 after add_error. */
@@ -1025,6 +1059,8 @@ int cmd_save(int argc, char **argv)
 		processed += any;
 		ixwalk_release(&w);
 	}
+	release_held(&s);
+	free(s.held);
 	savereader_finish(s.reader);
 
 	if (s.progress) {

@@ -16,6 +16,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,24 +41,43 @@ struct job {
 	size_t out_cap, out_len;
 };
 
+/* A pack being written, or being finished. */
+struct pack {
+	char tmpdir[PATH_MAX], packpath[PATH_MAX], idxpath[PATH_MAX];
+	int fd;				/* -1: none */
+	uint64_t offset;		/* bytes so far = the trailer's offset */
+	struct packidx_entry *ents;
+	size_t nr, alloc;
+};
+
 struct packwriter {
 	struct repo *repo;
 	struct packwriter_opts o;
 	enum pack_compressor comp;
 	uint64_t max_size, max_objects;
-	struct oidset also;		/* written (or queued) by this writer */
+	/* written (or queued) by this writer, not yet findable in an idx:
+	 * objects of the open pack and of the one being finished */
+	struct oidset also, also_fin;
 	struct packwriter_stats st;
+	char *packdir;
 
 	/* the open pack */
-	char tmpdir[PATH_MAX], packpath[PATH_MAX], idxpath[PATH_MAX];
-	char *packdir;
-	int fd;
-	uint64_t offset, outbytes;
+	struct pack cur;
+	uint64_t outbytes;
 	uint64_t written, synced;	/* bytes in the file; writeback started */
-	struct packidx_entry *ents;
-	size_t nr, alloc;
 	uint8_t *wbuf;
 	size_t wlen;
+
+	/*
+	 * The previous pack, finished (trailer, idx, rename, midx and
+	 * bloom upkeep) on its own thread while the next one fills.
+	 */
+	struct pack fin;
+	pthread_t finisher;
+	int finishing;			/* the thread is running */
+	atomic_int fin_installing;	/* past the point of removing it */
+	int fin_errno;
+	struct buf fin_msg;		/* what failed, for die() */
 
 	/* the compression pipeline */
 	pthread_mutex_t mu;
@@ -83,19 +104,23 @@ struct packwriter {
  */
 static struct packwriter *active;
 
-static void remove_tmp(struct packwriter *pw)
+static void remove_tmp(const struct pack *p)
 {
 	/* async-signal-safe: unlink and rmdir only */
-	unlink(pw->packpath);
-	unlink(pw->idxpath);
-	rmdir(pw->tmpdir);
+	unlink(p->packpath);
+	unlink(p->idxpath);
+	rmdir(p->tmpdir);
 }
 
 static void cleanup_all(void)
 {
-	for (struct packwriter *pw = active; pw; pw = pw->next_active)
-		if (pw->fd >= 0)
-			remove_tmp(pw);
+	for (struct packwriter *pw = active; pw; pw = pw->next_active) {
+		if (pw->cur.fd >= 0)
+			remove_tmp(&pw->cur);
+		/* once its files are complete the finisher installs them */
+		if (pw->finishing && !atomic_load(&pw->fin_installing))
+			remove_tmp(&pw->fin);
+	}
 }
 
 static void on_signal(int sig)
@@ -215,29 +240,31 @@ static void open_pack(struct packwriter *pw)
 {
 	static const uint8_t hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0 };
 	char *objdir = repo_path(pw->repo, "objects");
+	struct pack *p = &pw->cur;
 
 	remove_stale_tmpdirs(objdir);
-	snprintf(pw->tmpdir, sizeof(pw->tmpdir), "%s/pack-tmp-%ld-XXXXXX",
+	snprintf(p->tmpdir, sizeof(p->tmpdir), "%s/pack-tmp-%ld-XXXXXX",
 		 objdir, (long)getpid());
 	free(objdir);
-	if (!mkdtemp(pw->tmpdir))
-		die_errno("cannot create '%s'", pw->tmpdir);
-	snprintf(pw->packpath, sizeof(pw->packpath), "%s/pack", pw->tmpdir);
-	snprintf(pw->idxpath, sizeof(pw->idxpath), "%s/idx", pw->tmpdir);
-	pw->fd = open(pw->packpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-	if (pw->fd < 0) {
+	if (!mkdtemp(p->tmpdir))
+		die_errno("cannot create '%s'", p->tmpdir);
+	snprintf(p->packpath, sizeof(p->packpath), "%s/pack", p->tmpdir);
+	snprintf(p->idxpath, sizeof(p->idxpath), "%s/idx", p->tmpdir);
+	p->fd = open(p->packpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (p->fd < 0) {
 		int e = errno;
-		rmdir(pw->tmpdir);
+		rmdir(p->tmpdir);
 		errno = e;
-		die_errno("cannot create '%s'", pw->packpath);
+		die_errno("cannot create '%s'", p->packpath);
 	}
-	set_active(pw, 1);
+	if (!pw->finishing)
+		set_active(pw, 1);
 	memcpy(pw->wbuf, hdr, sizeof(hdr));
 	pw->wlen = sizeof(hdr);
-	pw->offset = sizeof(hdr);
+	p->offset = sizeof(hdr);
 	pw->written = pw->synced = 0;
 	pw->outbytes = 0;
-	pw->nr = 0;
+	p->nr = 0;
 }
 
 #define WRITEBACK_STEP (8 << 20)
@@ -251,15 +278,15 @@ static void start_writeback(struct packwriter *pw)
 {
 	if (pw->written - pw->synced < WRITEBACK_STEP)
 		return;
-	sync_file_range(pw->fd, (off_t)pw->synced,
+	sync_file_range(pw->cur.fd, (off_t)pw->synced,
 			(off_t)(pw->written - pw->synced), SYNC_FILE_RANGE_WRITE);
 	pw->synced = pw->written;
 }
 
 static void write_out(struct packwriter *pw, const void *data, size_t len)
 {
-	if (write_in_full(pw->fd, data, len) < 0)
-		die_errno("cannot write '%s'", pw->packpath);
+	if (write_in_full(pw->cur.fd, data, len) < 0)
+		die_errno("cannot write '%s'", pw->cur.packpath);
 	pw->written += len;
 	start_writeback(pw);
 }
@@ -296,21 +323,32 @@ void block_signals(sigset_t *old)
 
 #define HASH_WINDOW (8 << 20)
 
+/* Record what failed, with the errno text; returns -1. */
+static int fin_fail(struct packwriter *pw, const char *fmt, const char *a,
+		    const char *b)
+{
+	pw->fin_errno = errno ? errno : EIO;
+	buf_reset(&pw->fin_msg);
+	buf_addf(&pw->fin_msg, fmt, a, b);
+	return -1;
+}
+
 /*
  * The pack's trailer: the SHA-1 of everything before it, read back from
  * the page cache through 8 MiB mappings (no copy, and only one window
  * mapped at a time, so the pages do not count in our RSS), or read if it
  * cannot be mapped.
  */
-static void hash_pack(struct packwriter *pw, uint64_t end, uint8_t *sha)
+static int hash_pack(struct packwriter *pw, struct pack *p, uint8_t *sha)
 {
 	struct sha1_ctx c;
-	uint64_t pos = 0;
+	uint64_t pos = 0, end = p->offset;
+	uint8_t *rb = NULL;
 
 	sha1_init(&c);
 	while (pos < end) {
 		size_t n = end - pos > HASH_WINDOW ? HASH_WINDOW : (size_t)(end - pos);
-		void *map = mmap(NULL, n, PROT_READ, MAP_SHARED, pw->fd, (off_t)pos);
+		void *map = mmap(NULL, n, PROT_READ, MAP_SHARED, p->fd, (off_t)pos);
 		if (map != MAP_FAILED) {
 			madvise(map, n, MADV_SEQUENTIAL);
 			sha1_update(&c, map, n);
@@ -318,95 +356,184 @@ static void hash_pack(struct packwriter *pw, uint64_t end, uint8_t *sha)
 			pos += n;
 			continue;
 		}
+		if (!rb)
+			rb = xmalloc(WBUF_SIZE);
 		if (n > WBUF_SIZE)
 			n = WBUF_SIZE;
-		if (pread_in_full(pw->fd, pw->wbuf, n, (off_t)pos) < 0)
-			die_errno("cannot read back '%s'", pw->packpath);
-		sha1_update(&c, pw->wbuf, n);
+		if (pread_in_full(p->fd, rb, n, (off_t)pos) < 0) {
+			free(rb);
+			sha1_release(&c);
+			return fin_fail(pw, "cannot read back '%s'%s", p->packpath, "");
+		}
+		sha1_update(&c, rb, n);
 		pos += n;
 	}
+	free(rb);
 	sha1_final(&c, sha);
+	return 0;
 }
 
 static void *sort_entries(void *arg)
 {
-	struct packwriter *pw = arg;
-	packidx_sort(pw->ents, (uint32_t)pw->nr);
+	struct pack *p = arg;
+	packidx_sort(p->ents, (uint32_t)p->nr);
 	return NULL;
 }
 
-static void finish_pack(struct packwriter *pw)
+/*
+ * Finish `pw->fin`: patch its object count, append the trailer, fsync,
+ * write its idx, rename both into objects/pack (pack first), then, as
+ * bup does after each pack, merge small idx files into a midx when they
+ * pile up and add the new one to the bloom filter.  Runs on the finisher
+ * thread or the caller's; touches nothing the writer uses meanwhile.
+ * Returns 0, or -1 with the failure in fin_errno/fin_msg.
+ */
+static int install_pack(struct packwriter *pw)
 {
-	sigset_t oldmask;
+	struct pack *p = &pw->fin;
 	uint8_t cnt[4], sha[OID_RAWSZ];
 	char hex[OID_HEXSZ + 1], final_pack[PATH_MAX], final_idx[PATH_MAX];
 	pthread_t sorter;
+	sigset_t oldmask;
 	int sorting, ifd;
 
-	flush_wbuf(pw);
-	cnt[0] = (uint8_t)(pw->nr >> 24);
-	cnt[1] = (uint8_t)(pw->nr >> 16);
-	cnt[2] = (uint8_t)(pw->nr >> 8);
-	cnt[3] = (uint8_t)pw->nr;
-	if (pwrite_in_full(pw->fd, cnt, 4, 8) < 0)
-		die_errno("cannot write '%s'", pw->packpath);
+	cnt[0] = (uint8_t)(p->nr >> 24);
+	cnt[1] = (uint8_t)(p->nr >> 16);
+	cnt[2] = (uint8_t)(p->nr >> 8);
+	cnt[3] = (uint8_t)p->nr;
+	if (pwrite_in_full(p->fd, cnt, 4, 8) < 0)
+		return fin_fail(pw, "cannot write '%s'%s", p->packpath, "");
 	/*
 	 * The trailer covers the patched header, so hash the file again;
 	 * meanwhile another core sorts the idx entries.
 	 */
 	block_signals(&oldmask);
-	sorting = !pthread_create(&sorter, NULL, sort_entries, pw);
+	sorting = !pthread_create(&sorter, NULL, sort_entries, p);
 	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
-	hash_pack(pw, pw->offset, sha);
+	if (hash_pack(pw, p, sha) < 0) {
+		if (sorting)
+			pthread_join(sorter, NULL);
+		return -1;
+	}
 	if (sorting)
 		pthread_join(sorter, NULL);
-	if (pwrite_in_full(pw->fd, sha, OID_RAWSZ, (off_t)pw->offset) < 0 ||
-	    fdatasync(pw->fd) < 0)
-		die_errno("cannot write '%s'", pw->packpath);
-	close(pw->fd);
+	if (pwrite_in_full(p->fd, sha, OID_RAWSZ, (off_t)p->offset) < 0 ||
+	    fdatasync(p->fd) < 0)
+		return fin_fail(pw, "cannot write '%s'%s", p->packpath, "");
+	close(p->fd);
+	p->fd = -1;
 
-	ifd = open(pw->idxpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	ifd = open(p->idxpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (ifd < 0)
-		die_errno("cannot create '%s'", pw->idxpath);
-	if (packidx_write(ifd, pw->ents, (uint32_t)pw->nr, sha) < 0 ||
-	    fdatasync(ifd) < 0)
-		die_errno("cannot write '%s'", pw->idxpath);
+		return fin_fail(pw, "cannot create '%s'%s", p->idxpath, "");
+	if (packidx_write(ifd, p->ents, (uint32_t)p->nr, sha) < 0 ||
+	    fdatasync(ifd) < 0) {
+		int e = errno;
+		close(ifd);
+		errno = e;
+		return fin_fail(pw, "cannot write '%s'%s", p->idxpath, "");
+	}
 	close(ifd);
 
 	oid_to_hex((const struct oid *)sha, hex);
 	snprintf(final_pack, sizeof(final_pack), "%s/pack-%s.pack", pw->packdir, hex);
 	snprintf(final_idx, sizeof(final_idx), "%s/pack-%s.idx", pw->packdir, hex);
-	if (rename(pw->packpath, final_pack) < 0)
-		die_errno("cannot rename '%s' to '%s'", pw->packpath, final_pack);
-	if (rename(pw->idxpath, final_idx) < 0)
-		die_errno("cannot rename '%s' to '%s'", pw->idxpath, final_idx);
+	atomic_store(&pw->fin_installing, 1);
+	if (rename(p->packpath, final_pack) < 0)
+		return fin_fail(pw, "cannot rename '%s' to '%s'", p->packpath, final_pack);
+	if (rename(p->idxpath, final_idx) < 0)
+		return fin_fail(pw, "cannot rename '%s' to '%s'", p->idxpath, final_idx);
 	if (fsync_dir(pw->packdir) < 0)
-		die_errno("cannot fsync '%s'", pw->packdir);
-	rmdir(pw->tmpdir);
-	pw->fd = -1;
-	set_active(pw, 0);
-	pw->st.packs++;
-	debug1("bup: wrote pack-%s.pack (%zu objects)\n", hex, pw->nr);
-	/* As bup does after each pack: merge small idx files into a midx
-	 * when they pile up, and add the new one to the bloom filter.
-	 * SIGINT/SIGTERM/SIGHUP wait until that is done, so they never
-	 * leave a half-written midx or bloom temporary file behind. */
-	block_signals(&oldmask);
+		return fin_fail(pw, "cannot fsync '%s'%s", pw->packdir, "");
+	rmdir(p->tmpdir);
+	debug1("bup: wrote pack-%s.pack (%zu objects)\n", hex, p->nr);
 	if (midx_maintain(pw->packdir, NULL, 1, 0, 0, 0) < 0 ||
 	    bloom_maintain(pw->packdir, NULL, 0, 0) < 0)
 		warning("could not update the midx and bloom files in '%s'",
 			pw->packdir);
-	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
-	/* The next lookup sees the new idx. */
+	return 0;
+}
+
+static void *finisher_main(void *arg)
+{
+	struct packwriter *pw = arg;
+	return (void *)(intptr_t)install_pack(pw);
+}
+
+/*
+ * Wait for the pack being finished: its objects are found through its
+ * idx from now on.  Dies if finishing it failed.
+ */
+static void join_finisher(struct packwriter *pw)
+{
+	void *ret;
+	if (!pw->finishing)
+		return;
+	pthread_join(pw->finisher, &ret);
+	pw->finishing = 0;
+	if ((intptr_t)ret < 0) {
+		/* the half-finished pack goes; die() removes the open one */
+		if (!atomic_load(&pw->fin_installing))
+			remove_tmp(&pw->fin);
+		errno = pw->fin_errno;
+		die_errno("%s", pw->fin_msg.data);
+	}
+	if (pw->cur.fd < 0)
+		set_active(pw, 0);
+	pw->st.packs++;
 	packlist_invalidate(&pw->repo->packs);
+	oidset_clear(&pw->also_fin);
+}
+
+/*
+ * Hand the open pack to the finisher.  With `wait` (the last pack), wait
+ * for it: the objects are durable and installed when this returns.
+ * SIGINT/SIGTERM/SIGHUP are held off while a pack is installed inline,
+ * so they never leave a half-written midx or bloom temporary file; the
+ * finisher thread never takes them.
+ */
+static void finish_pack(struct packwriter *pw, int wait)
+{
+	sigset_t oldmask;
+
+	flush_wbuf(pw);
+	join_finisher(pw);	/* one pack finishing at a time */
+	free(pw->fin.ents);
+	pw->fin = pw->cur;
+	pw->cur.fd = -1;
+	pw->cur.ents = NULL;
+	pw->cur.nr = pw->cur.alloc = 0;
+	atomic_store(&pw->fin_installing, 0);
 	/*
-	 * The pack's objects are found through its idx now: keep only
-	 * those still in flight, so memory does not grow with the number
-	 * of objects a run writes.
+	 * The finished pack's objects stay known here until its idx is in
+	 * place; the open pack starts with those still in flight.
 	 */
-	oidset_clear(&pw->also);
+	oidset_clear(&pw->also_fin);
+	pw->also_fin = pw->also;
+	memset(&pw->also, 0, sizeof(pw->also));
 	for (uint64_t k = pw->head; k < pw->tail; k++)
 		oidset_insert(&pw->also, &pw->jobs[k % RING].oid);
+
+	block_signals(&oldmask);
+	pw->finishing = 1;
+	if (wait || pthread_create(&pw->finisher, NULL, finisher_main, pw)) {
+		intptr_t r = install_pack(pw);
+		pw->finishing = 0;
+		pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+		if (r < 0) {
+			if (!atomic_load(&pw->fin_installing))
+				remove_tmp(&pw->fin);
+			errno = pw->fin_errno;
+			die_errno("%s", pw->fin_msg.data);
+		}
+		if (pw->cur.fd < 0)
+			set_active(pw, 0);
+		pw->st.packs++;
+		packlist_invalidate(&pw->repo->packs);
+		oidset_clear(&pw->also_fin);
+		return;
+	}
+	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 }
 
 /* Append the oldest queued object (it must be done) to the pack. */
@@ -417,27 +544,27 @@ static void write_head(struct packwriter *pw)
 	size_t hlen;
 	uint32_t crc;
 
-	if (pw->fd < 0)
+	if (pw->cur.fd < 0)
 		open_pack(pw);
 	hlen = pack_object_header(hdr, j->type, j->len);
 	crc = libdeflate_crc32(0, hdr, hlen);
 	crc = libdeflate_crc32(crc, j->out, j->out_len);
 	append(pw, hdr, hlen);
 	append(pw, j->out, j->out_len);
-	ALLOC_GROW(pw->ents, pw->nr + 1, pw->alloc);
-	pw->ents[pw->nr].oid = j->oid;
-	pw->ents[pw->nr].crc = crc;
-	pw->ents[pw->nr].offset = pw->offset;
-	pw->nr++;
-	pw->offset += hlen + j->out_len;
+	ALLOC_GROW(pw->cur.ents, pw->cur.nr + 1, pw->cur.alloc);
+	pw->cur.ents[pw->cur.nr].oid = j->oid;
+	pw->cur.ents[pw->cur.nr].crc = crc;
+	pw->cur.ents[pw->cur.nr].offset = pw->cur.offset;
+	pw->cur.nr++;
+	pw->cur.offset += hlen + j->out_len;
 	pw->outbytes += hlen + j->out_len;
 	pw->st.objects_written++;
 	pw->st.bytes_in += j->len;
 	pw->st.bytes_out += hlen + j->out_len;
 	j->state = JOB_FREE;
 	pw->head++;
-	if (pw->outbytes >= pw->max_size || pw->nr >= pw->max_objects)
-		finish_pack(pw);
+	if (pw->outbytes >= pw->max_size || pw->cur.nr >= pw->max_objects)
+		finish_pack(pw, 0);
 }
 
 /*
@@ -486,7 +613,7 @@ struct packwriter *packwriter_new(struct repo *repo,
 
 	pw->repo = repo;
 	pw->o = *opts;
-	pw->fd = -1;
+	pw->cur.fd = pw->fin.fd = -1;
 	for (int i = 0; i < RING; i++)
 		buf_init(&pw->jobs[i].in, 0);
 	if (pw->o.level < 0)
@@ -535,7 +662,8 @@ struct packwriter *packwriter_new(struct repo *repo,
 
 int packwriter_exists(struct packwriter *pw, const struct oid *oid)
 {
-	if (oidset_contains(&pw->also, oid))
+	if (oidset_contains(&pw->also, oid) ||
+	    oidset_contains(&pw->also_fin, oid))
 		return 1;
 	return pw->repo && packlist_exists(&pw->repo->packs, oid);
 }
@@ -625,7 +753,10 @@ static void free_writer(struct packwriter *pw)
 		pthread_cond_destroy(&pw->done_cv);
 	}
 	oidset_clear(&pw->also);
-	free(pw->ents);
+	oidset_clear(&pw->also_fin);
+	free(pw->cur.ents);
+	free(pw->fin.ents);
+	buf_release(&pw->fin_msg);
 	free(pw->wbuf);
 	free(pw->packdir);
 	free(pw);
@@ -638,8 +769,9 @@ void packwriter_close(struct packwriter *pw)
 	if (!pw->o.noop) {
 		drain(pw, 1);
 		stop_threads(pw);
-		if (pw->fd >= 0)
-			finish_pack(pw);
+		if (pw->cur.fd >= 0)
+			finish_pack(pw, 1);
+		join_finisher(pw);
 	}
 	free_writer(pw);
 }
@@ -649,12 +781,17 @@ void packwriter_abort(struct packwriter *pw)
 	if (!pw)
 		return;
 	stop_threads(pw);
-	if (pw->fd >= 0) {
-		close(pw->fd);
-		remove_tmp(pw);
-		pw->fd = -1;
-		set_active(pw, 0);
+	if (pw->finishing) {
+		/* a complete pack: let it be installed, it harms nothing */
+		pthread_join(pw->finisher, NULL);
+		pw->finishing = 0;
 	}
+	if (pw->cur.fd >= 0) {
+		close(pw->cur.fd);
+		remove_tmp(&pw->cur);
+		pw->cur.fd = -1;
+	}
+	set_active(pw, 0);
 	free_writer(pw);
 }
 
