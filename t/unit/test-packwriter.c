@@ -559,6 +559,52 @@ static void test_packwriter_rollover(void **state)
 	repo_close(&r);
 }
 
+/*
+ * Full packs are finished on another thread while the next fills: an
+ * object of a pack still being finished is known (not written twice),
+ * and each object is in exactly one pack.
+ */
+static void test_packwriter_rollover_known(void **state)
+{
+	char repo_dir[512], cmd[1024];
+	struct repo r;
+	struct packwriter_opts o = PACKWRITER_OPTS_INIT;
+	struct packwriter *pw;
+	struct packwriter_stats st;
+	struct oid ids[400];
+	(void)state;
+	new_repo(repo_dir, sizeof(repo_dir), NULL);
+	repo_open(&r, repo_dir);
+	o.max_pack_objects = 50;
+	pw = packwriter_new(&r, &o);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 400; i++) {
+			char data[32];
+			struct oid x;
+			int n = snprintf(data, sizeof(data), "rolling %d", i);
+			packwriter_write(pw, OBJ_BLOB, data, (size_t)n,
+					 round ? &x : &ids[i]);
+			assert_true(packwriter_exists(pw, &ids[i]));
+		}
+	packwriter_return_borrowed(pw);	/* waits until all are written */
+	packwriter_stats(pw, &st);
+	assert_int_equal(st.objects_written, 400);
+	assert_int_equal(st.objects_skipped, 400);
+	packwriter_close(pw);
+	assert_int_equal(count_packs(repo_dir), 8);
+	assert_int_equal(verify_packs(repo_dir), 0);
+	for (int i = 0; i < 400; i++)
+		assert_true(git_has(repo_dir, &ids[i]));
+	/* no object in two packs */
+	snprintf(cmd, sizeof(cmd),
+		 "for i in '%s'/objects/pack/*.idx; do git show-index < \"$i\"; done"
+		 " | cut -d' ' -f2 | sort | uniq -d | grep -q . && exit 1; exit 0",
+		 repo_dir);
+	assert_int_equal(system(cmd), 0);
+	assert_no_tmp(repo_dir);
+	repo_close(&r);
+}
+
 static void test_packwriter_nothing_written_no_pack(void **state)
 {
 	char repo_dir[512];
@@ -638,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_packwriter_borrowed),
 		cmocka_unit_test(test_packwriter_duplicates_in_one_run),
 		cmocka_unit_test(test_packwriter_rollover),
+		cmocka_unit_test(test_packwriter_rollover_known),
 		cmocka_unit_test(test_packwriter_nothing_written_no_pack),
 		cmocka_unit_test(test_packwriter_abort),
 		cmocka_unit_test(test_packwriter_noop),
