@@ -27,11 +27,13 @@
 
 #define RING 64			/* objects in flight */
 #define WBUF_SIZE (1 << 20)
+#define WAKE_JOBS 8
+#define WAKE_BYTES (64 << 10)
 
 enum job_state { JOB_FREE, JOB_QUEUED, JOB_BUSY, JOB_DONE };
 
 struct job {
-	enum job_state state;
+	int state;		/* enum job_state, atomic */
 	enum obj_type type;
 	struct oid oid;
 	const uint8_t *data;	/* in.data, or the caller's (borrowed) */
@@ -79,19 +81,36 @@ struct packwriter {
 	int fin_errno;
 	struct buf fin_msg;		/* what failed, for die() */
 
-	/* the compression pipeline */
+	/*
+	 * The compression pipeline: a ring of jobs.  The writer (the
+	 * caller's thread) fills the slot at `tail` and publishes it by
+	 * advancing `tail`; workers claim jobs by advancing `next_claim`
+	 * and mark them done; the writer appends done jobs at `head` to the
+	 * pack.  All of that is lock-free (atomics, seq_cst where a thread
+	 * decides to sleep); the mutex and condition variables serve only
+	 * to sleep and wake.
+	 */
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv, done_cv;
 	struct job jobs[RING];
-	uint64_t head, tail, next_claim;
+	uint64_t head;			/* the writer's */
+	uint64_t tail, next_claim;	/* atomic */
 	/*
 	 * The writer sleeps only when the ring is full, until job `wake_at`
 	 * is done (a quarter of the ring ahead): one wake-up per batch of
 	 * objects, not one per object.
 	 */
 	uint64_t wake_at;
-	int writer_waiting;
-	int stop;
+	int writer_waiting;		/* atomic */
+	/*
+	 * Workers waiting for jobs (atomic).  They are woken once a few jobs
+	 * are queued (WAKE_JOBS or WAKE_BYTES), or when the writer is about
+	 * to wait: with many small objects, a wake-up per object cost more
+	 * system time than the compressing.
+	 */
+	int idle;
+	size_t pending_bytes;		/* queued since the last wake-up */
+	int stop;			/* under mu */
 	pthread_t *threads;
 	int nthreads;
 
@@ -183,11 +202,31 @@ static void compress_job(struct compressor *c, struct job *j)
 	j->out_len = compressor_compress(c, j->data, j->len, j->out, j->out_cap);
 }
 
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+
+static int job_done(const struct job *j)
+{
+	return LOAD(j->state) == JOB_DONE;
+}
+
 /* Jobs finish out of order: the head and the wake-up job must be done. */
 static int writer_can_go(const struct packwriter *pw)
 {
-	return pw->jobs[pw->head % RING].state == JOB_DONE &&
-		pw->jobs[pw->wake_at % RING].state == JOB_DONE;
+	return job_done(&pw->jobs[pw->head % RING]) &&
+		job_done(&pw->jobs[pw->wake_at % RING]);
+}
+
+/* Claim the next queued job, or NULL if there is none. */
+static struct job *claim(struct packwriter *pw)
+{
+	uint64_t c = LOAD(pw->next_claim);
+	while (c < LOAD(pw->tail))
+		if (__atomic_compare_exchange_n(&pw->next_claim, &c, c + 1, 0,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return &pw->jobs[c % RING];
+	return NULL;
 }
 
 static void *worker(void *arg)
@@ -195,22 +234,32 @@ static void *worker(void *arg)
 	struct packwriter *pw = arg;
 	struct compressor *c = compressor_new(pw->comp, pw->o.level);
 
-	pthread_mutex_lock(&pw->mu);
 	for (;;) {
-		while (!pw->stop && pw->next_claim == pw->tail)
-			pthread_cond_wait(&pw->work_cv, &pw->mu);
-		if (pw->next_claim == pw->tail && pw->stop)
-			break;
-		struct job *j = &pw->jobs[pw->next_claim++ % RING];
-		j->state = JOB_BUSY;
-		pthread_mutex_unlock(&pw->mu);
+		struct job *j = claim(pw);
+		if (!j) {
+			int stop;
+			pthread_mutex_lock(&pw->mu);
+			/* idle first, then look: the writer, which publishes
+			 * first and then looks at idle, cannot miss us */
+			__atomic_add_fetch(&pw->idle, 1, __ATOMIC_SEQ_CST);
+			while (!pw->stop && LOAD(pw->next_claim) == LOAD(pw->tail))
+				pthread_cond_wait(&pw->work_cv, &pw->mu);
+			__atomic_sub_fetch(&pw->idle, 1, __ATOMIC_SEQ_CST);
+			stop = pw->stop && LOAD(pw->next_claim) == LOAD(pw->tail);
+			pthread_mutex_unlock(&pw->mu);
+			if (stop)
+				break;
+			continue;
+		}
 		compress_job(c, j);
-		pthread_mutex_lock(&pw->mu);
-		j->state = JOB_DONE;
-		if (pw->writer_waiting && writer_can_go(pw))
-			pthread_cond_signal(&pw->done_cv);
+		STORE(j->state, JOB_DONE);
+		if (LOAD(pw->writer_waiting)) {
+			pthread_mutex_lock(&pw->mu);
+			if (LOAD(pw->writer_waiting) && writer_can_go(pw))
+				pthread_cond_signal(&pw->done_cv);
+			pthread_mutex_unlock(&pw->mu);
+		}
 	}
-	pthread_mutex_unlock(&pw->mu);
 	compressor_free(c);
 	return NULL;
 }
@@ -561,7 +610,7 @@ static void write_head(struct packwriter *pw)
 	pw->st.objects_written++;
 	pw->st.bytes_in += j->len;
 	pw->st.bytes_out += hlen + j->out_len;
-	j->state = JOB_FREE;
+	STORE(j->state, JOB_FREE);
 	pw->head++;
 	if (pw->outbytes >= pw->max_size || pw->cur.nr >= pw->max_objects)
 		finish_pack(pw, 0);
@@ -571,28 +620,44 @@ static void write_head(struct packwriter *pw)
  * Write every finished object at the head; with `all`, wait for all,
  * else wait only when the ring is full.
  */
+/* Wake the sleeping workers if there are queued jobs (`all`: every one). */
+static void wake_workers(struct packwriter *pw, int all)
+{
+	pw->pending_bytes = 0;
+	if (!LOAD(pw->idle))
+		return;
+	pthread_mutex_lock(&pw->mu);
+	if (all)
+		pthread_cond_broadcast(&pw->work_cv);
+	else
+		pthread_cond_signal(&pw->work_cv);
+	pthread_mutex_unlock(&pw->mu);
+}
+
 static void drain(struct packwriter *pw, int all)
 {
-	pthread_mutex_lock(&pw->mu);
-	while (pw->head < pw->tail) {
-		struct job *j = &pw->jobs[pw->head % RING];
-		if (j->state != JOB_DONE) {
-			if (!all && pw->tail - pw->head < RING)
-				break;
-			pw->wake_at = pw->head + (all ? 0 : RING / 4);
-			if (pw->wake_at >= pw->tail)
-				pw->wake_at = pw->tail - 1;
-			pw->writer_waiting = 1;
-			while (!writer_can_go(pw))
-				pthread_cond_wait(&pw->done_cv, &pw->mu);
-			pw->writer_waiting = 0;
+	uint64_t tail = pw->tail;	/* only this thread changes it */
+
+	while (pw->head < tail) {
+		if (job_done(&pw->jobs[pw->head % RING])) {
+			write_head(pw);
 			continue;
 		}
-		pthread_mutex_unlock(&pw->mu);
-		write_head(pw);
+		if (!all && tail - pw->head < RING)
+			break;
+		wake_workers(pw, 1);
+		pw->wake_at = pw->head + (all ? 0 : RING / 4);
+		if (pw->wake_at >= tail)
+			pw->wake_at = tail - 1;
 		pthread_mutex_lock(&pw->mu);
+		/* waiting first, then look: a worker marks done first, then
+		 * looks at writer_waiting */
+		STORE(pw->writer_waiting, 1);
+		while (!writer_can_go(pw))
+			pthread_cond_wait(&pw->done_cv, &pw->mu);
+		STORE(pw->writer_waiting, 0);
+		pthread_mutex_unlock(&pw->mu);
 	}
-	pthread_mutex_unlock(&pw->mu);
 }
 
 /* ---- public ---- */
@@ -701,11 +766,14 @@ static void queue(struct packwriter *pw, enum obj_type type, const void *data,
 		buf_add(&j->in, data, len);
 		j->data = (const uint8_t *)j->in.data;
 	}
-	pthread_mutex_lock(&pw->mu);
-	j->state = JOB_QUEUED;
-	pw->tail++;
-	pthread_cond_signal(&pw->work_cv);
-	pthread_mutex_unlock(&pw->mu);
+	STORE(j->state, JOB_QUEUED);
+	STORE(pw->tail, pw->tail + 1);	/* publishes the job */
+	pw->pending_bytes += len;
+	if (LOAD(pw->idle)) {
+		uint64_t queued = pw->tail - LOAD(pw->next_claim);
+		if (queued >= WAKE_JOBS || pw->pending_bytes >= WAKE_BYTES)
+			wake_workers(pw, queued >= 2 * WAKE_JOBS);
+	}
 	drain(pw, 0);
 }
 
