@@ -15,6 +15,7 @@
 #include <libdeflate.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -27,7 +28,7 @@
 
 #define RING 64			/* objects in flight */
 #define WBUF_SIZE (1 << 20)
-#define WAKE_JOBS 8
+#define WAKE_JOBS 16
 #define WAKE_BYTES (64 << 10)
 
 enum job_state { JOB_FREE, JOB_QUEUED, JOB_BUSY, JOB_DONE };
@@ -87,11 +88,10 @@ struct packwriter {
 	 * advancing `tail`; workers claim jobs by advancing `next_claim`
 	 * and mark them done; the writer appends done jobs at `head` to the
 	 * pack.  All of that is lock-free (atomics, seq_cst where a thread
-	 * decides to sleep); the mutex and condition variables serve only
-	 * to sleep and wake.
+	 * decides to sleep); threads sleep on semaphores, which make a
+	 * system call only when someone sleeps.
 	 */
-	pthread_mutex_t mu;
-	pthread_cond_t work_cv, done_cv;
+	sem_t work_sem, done_sem;
 	struct job jobs[RING];
 	uint64_t head;			/* the writer's */
 	uint64_t tail, next_claim;	/* atomic */
@@ -110,7 +110,7 @@ struct packwriter {
 	 */
 	int idle;
 	size_t pending_bytes;		/* queued since the last wake-up */
-	int stop;			/* under mu */
+	int stop;			/* atomic */
 	pthread_t *threads;
 	int nthreads;
 
@@ -229,6 +229,29 @@ static struct job *claim(struct packwriter *pw)
 	return NULL;
 }
 
+/* Take one from a counter of sleepers, if any: 1 if taken. */
+static int take_one(int *n)
+{
+	int v = LOAD(*n);
+	while (v > 0)
+		if (__atomic_compare_exchange_n(n, &v, v - 1, 0, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return 1;
+	return 0;
+}
+
+static void sem_wait_intr(sem_t *s)
+{
+	while (sem_wait(s) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Sleeping: a worker counts itself idle, then looks for work once more;
+ * whoever wants it awake takes it off the count and posts once.  A
+ * worker that finds work after all takes itself off, or, if it was
+ * taken already, consumes the post it was sent.
+ */
 static void *worker(void *arg)
 {
 	struct packwriter *pw = arg;
@@ -237,28 +260,21 @@ static void *worker(void *arg)
 	for (;;) {
 		struct job *j = claim(pw);
 		if (!j) {
-			int stop;
-			pthread_mutex_lock(&pw->mu);
-			/* idle first, then look: the writer, which publishes
-			 * first and then looks at idle, cannot miss us */
-			__atomic_add_fetch(&pw->idle, 1, __ATOMIC_SEQ_CST);
-			while (!pw->stop && LOAD(pw->next_claim) == LOAD(pw->tail))
-				pthread_cond_wait(&pw->work_cv, &pw->mu);
-			__atomic_sub_fetch(&pw->idle, 1, __ATOMIC_SEQ_CST);
-			stop = pw->stop && LOAD(pw->next_claim) == LOAD(pw->tail);
-			pthread_mutex_unlock(&pw->mu);
-			if (stop)
+			if (LOAD(pw->stop))
 				break;
+			__atomic_add_fetch(&pw->idle, 1, __ATOMIC_SEQ_CST);
+			if ((LOAD(pw->next_claim) < LOAD(pw->tail) ||
+			     LOAD(pw->stop)) && take_one(&pw->idle))
+				continue;
+			sem_wait_intr(&pw->work_sem);
 			continue;
 		}
 		compress_job(c, j);
 		STORE(j->state, JOB_DONE);
-		if (LOAD(pw->writer_waiting)) {
-			pthread_mutex_lock(&pw->mu);
-			if (LOAD(pw->writer_waiting) && writer_can_go(pw))
-				pthread_cond_signal(&pw->done_cv);
-			pthread_mutex_unlock(&pw->mu);
-		}
+		/* marked done first, then look: see drain() */
+		if (LOAD(pw->writer_waiting) && writer_can_go(pw) &&
+		    take_one(&pw->writer_waiting))
+			sem_post(&pw->done_sem);
 	}
 	compressor_free(c);
 	return NULL;
@@ -623,15 +639,16 @@ static void write_head(struct packwriter *pw)
 /* Wake the sleeping workers if there are queued jobs (`all`: every one). */
 static void wake_workers(struct packwriter *pw, int all)
 {
+	/* no more than there are unclaimed jobs: a worker woken for
+	 * nothing would count itself idle again at once */
+	uint64_t unclaimed = pw->tail - LOAD(pw->next_claim);
+	uint64_t n = all ? (uint64_t)pw->nthreads : 1;
+
 	pw->pending_bytes = 0;
-	if (!LOAD(pw->idle))
-		return;
-	pthread_mutex_lock(&pw->mu);
-	if (all)
-		pthread_cond_broadcast(&pw->work_cv);
-	else
-		pthread_cond_signal(&pw->work_cv);
-	pthread_mutex_unlock(&pw->mu);
+	if (n > unclaimed)
+		n = unclaimed;
+	while (n-- && take_one(&pw->idle))
+		sem_post(&pw->work_sem);
 }
 
 static void drain(struct packwriter *pw, int all)
@@ -649,14 +666,12 @@ static void drain(struct packwriter *pw, int all)
 		pw->wake_at = pw->head + (all ? 0 : RING / 4);
 		if (pw->wake_at >= tail)
 			pw->wake_at = tail - 1;
-		pthread_mutex_lock(&pw->mu);
-		/* waiting first, then look: a worker marks done first, then
-		 * looks at writer_waiting */
+		/* waiting first, then look: a worker marks a job done
+		 * first, then looks at writer_waiting; the one that takes
+		 * it posts.  Done jobs stay done, so after the post we can go. */
 		STORE(pw->writer_waiting, 1);
-		while (!writer_can_go(pw))
-			pthread_cond_wait(&pw->done_cv, &pw->mu);
-		STORE(pw->writer_waiting, 0);
-		pthread_mutex_unlock(&pw->mu);
+		if (!writer_can_go(pw) || !take_one(&pw->writer_waiting))
+			sem_wait_intr(&pw->done_sem);
 	}
 }
 
@@ -710,9 +725,8 @@ struct packwriter *packwriter_new(struct repo *repo,
 
 	pw->packdir = repo_path(repo, "objects/pack");
 	pw->wbuf = xmalloc(WBUF_SIZE);
-	pthread_mutex_init(&pw->mu, NULL);
-	pthread_cond_init(&pw->work_cv, NULL);
-	pthread_cond_init(&pw->done_cv, NULL);
+	if (sem_init(&pw->work_sem, 0, 0) < 0 || sem_init(&pw->done_sem, 0, 0) < 0)
+		die_errno("cannot create a semaphore");
 	pw->nthreads = pw->o.threads > 0 ? pw->o.threads : ncpus();
 	pw->threads = xcalloc((size_t)pw->nthreads, sizeof(*pw->threads));
 	/* Workers never take SIGINT/SIGTERM/SIGHUP: the main thread does,
@@ -799,10 +813,9 @@ static void stop_threads(struct packwriter *pw)
 {
 	if (!pw->threads)
 		return;
-	pthread_mutex_lock(&pw->mu);
-	pw->stop = 1;
-	pthread_cond_broadcast(&pw->work_cv);
-	pthread_mutex_unlock(&pw->mu);
+	STORE(pw->stop, 1);
+	while (take_one(&pw->idle))
+		sem_post(&pw->work_sem);
 	for (int i = 0; i < pw->nthreads; i++)
 		pthread_join(pw->threads[i], NULL);
 	free(pw->threads);
@@ -816,9 +829,8 @@ static void free_writer(struct packwriter *pw)
 		free(pw->jobs[i].out);
 	}
 	if (!pw->o.noop) {
-		pthread_mutex_destroy(&pw->mu);
-		pthread_cond_destroy(&pw->work_cv);
-		pthread_cond_destroy(&pw->done_cv);
+		sem_destroy(&pw->work_sem);
+		sem_destroy(&pw->done_sem);
 	}
 	oidset_clear(&pw->also);
 	oidset_clear(&pw->also_fin);

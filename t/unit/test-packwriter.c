@@ -605,6 +605,42 @@ static void test_packwriter_rollover_known(void **state)
 	repo_close(&r);
 }
 
+/*
+ * Many small objects with frequent waits for all of them (as save does
+ * per batch of small files): workers sleep and wake thousands of times;
+ * a lost wake-up would hang here, a double write would show in the count.
+ */
+static void test_packwriter_many_small(void **state)
+{
+	char repo_dir[512];
+	struct repo r;
+	struct packwriter_opts o = PACKWRITER_OPTS_INIT;
+	struct packwriter *pw;
+	struct packwriter_stats st;
+	uint64_t n = 0;
+	(void)state;
+	new_repo(repo_dir, sizeof(repo_dir), NULL);
+	repo_open(&r, repo_dir);
+	o.threads = 2;
+	pw = packwriter_new(&r, &o);
+	for (int i = 0; i < 20000; i++) {
+		char data[64];
+		struct oid x;
+		int len = snprintf(data, sizeof(data), "small object %d", i % 15000);
+		packwriter_write(pw, OBJ_BLOB, data, (size_t)len, &x);
+		if (i % (1 + i % 97) == 0)
+			packwriter_return_borrowed(pw);
+	}
+	packwriter_return_borrowed(pw);
+	packwriter_stats(pw, &st);
+	n = st.objects_written;
+	assert_int_equal(n, 15000);
+	assert_int_equal(st.objects_skipped, 5000);
+	packwriter_close(pw);
+	assert_int_equal(verify_packs(repo_dir), 0);
+	repo_close(&r);
+}
+
 static void test_packwriter_nothing_written_no_pack(void **state)
 {
 	char repo_dir[512];
@@ -685,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_packwriter_duplicates_in_one_run),
 		cmocka_unit_test(test_packwriter_rollover),
 		cmocka_unit_test(test_packwriter_rollover_known),
+		cmocka_unit_test(test_packwriter_many_small),
 		cmocka_unit_test(test_packwriter_nothing_written_no_pack),
 		cmocka_unit_test(test_packwriter_abort),
 		cmocka_unit_test(test_packwriter_noop),
