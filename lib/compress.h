@@ -3,8 +3,9 @@
  *
  * COMPRESSOR_LIBDEFLATE (the default) deflates with libdeflate, the same
  * zlib stream format as zlib's at about 3.5x the speed, and stores
- * objects that look random (a 4 KiB sample within 0.1 bit per byte of
- * random's order-0 entropy) as uncompressed deflate blocks.
+ * objects that look random (1 KiB samples at the start and the middle
+ * within 0.1 bit per byte of random's order-0 entropy) as uncompressed
+ * deflate blocks.
  * COMPRESSOR_ZLIB is zlib's compress2(), which gives bup 0.33's bytes.
  *
  * A struct compressor is used by one thread at a time.

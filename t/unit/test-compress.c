@@ -206,17 +206,34 @@ static void test_compress_text_is_compressed(void **state)
 	}
 }
 
-/* Random first 4 KiB decides: text after it is stored too, text first
- * then random deflates (the rest is not sampled). */
-static void test_compress_sample_is_the_start(void **state)
+/* The samples are the start and the middle: text first then random
+ * deflates, and so does random first then text (the middle is text);
+ * random at both sample places is stored, text elsewhere or not. */
+static void test_compress_samples_start_and_middle(void **state)
 {
 	struct compressor *c = compressor_new(COMPRESSOR_LIBDEFLATE, 1);
 	size_t len = 100000, n;
-	uint8_t *in = text_bytes(len), *r = random_bytes(8192);
+	uint8_t *in = text_bytes(len), *r = random_bytes(len);
+	uint8_t *z;
 	(void)state;
-	memcpy(in + len - 8192, r, 8192);
-	uint8_t *z = squeeze(c, in, len, &n);
+	memcpy(in + len - 8192, r, 8192);	/* random tail: deflated */
+	z = squeeze(c, in, len, &n);
 	assert_true(n < len / 2);
+	assert_inflates_to(z, n, in, len);
+	free(z);
+	free(in);
+	in = text_bytes(len);
+	memcpy(in, r, 8192);			/* random head: deflated */
+	z = squeeze(c, in, len, &n);
+	assert_true(n < len / 2);
+	assert_inflates_to(z, n, in, len);
+	free(z);
+	free(in);
+	in = text_bytes(len);
+	memcpy(in, r, 4096);			/* random at both samples */
+	memcpy(in + len / 2, r + 4096, 4096);
+	z = squeeze(c, in, len, &n);
+	assert_int_equal(n, stored_size(len));
 	assert_inflates_to(z, n, in, len);
 	free(z);
 	free(in);
@@ -282,7 +299,7 @@ int main(void)
 		cmocka_unit_test(test_compress_libdeflate_round_trip),
 		cmocka_unit_test(test_compress_random_is_stored),
 		cmocka_unit_test(test_compress_text_is_compressed),
-		cmocka_unit_test(test_compress_sample_is_the_start),
+		cmocka_unit_test(test_compress_samples_start_and_middle),
 		cmocka_unit_test(test_compress_level0_stores),
 		cmocka_unit_test(test_compress_bound),
 	};
