@@ -135,17 +135,96 @@ static size_t find_ofs_avx2(const uint8_t *buf, size_t len, int *bits)
 	return scan_scalar(buf, i, len, bits);
 }
 
+/* Inclusive prefix sum of 32 u16 lanes. */
+__attribute__((target("avx512f,avx512bw")))
+static inline __m512i prefix32(__m512i v)
+{
+	/* element 8k+7 of the 128-bit lane one (two) below, for lanes >= 1 (2) */
+	const __m512i below1 = _mm512_set_epi16(
+		23, 23, 23, 23, 23, 23, 23, 23, 15, 15, 15, 15, 15, 15, 15, 15,
+		7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m512i below2 = _mm512_set_epi16(
+		15, 15, 15, 15, 15, 15, 15, 15, 7, 7, 7, 7, 7, 7, 7, 7,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	v = _mm512_add_epi16(v, _mm512_bslli_epi128(v, 2));
+	v = _mm512_add_epi16(v, _mm512_bslli_epi128(v, 4));
+	v = _mm512_add_epi16(v, _mm512_bslli_epi128(v, 8));
+	v = _mm512_add_epi16(v, _mm512_maskz_permutexvar_epi16(0xffffff00u, below1, v));
+	return _mm512_add_epi16(v, _mm512_maskz_permutexvar_epi16(0xffff0000u, below2, v));
+}
+
+/* The AVX2 scan with 32 positions a step (two blocks of history). */
+__attribute__((target("avx512f,avx512bw")))
+static size_t find_ofs_avx512(const uint8_t *buf, size_t len, int *bits)
+{
+	__m512i ph[2], qh[2];
+	__m512i pc = _mm512_setzero_si512(), qc = _mm512_setzero_si512();
+	const __m512i last = _mm512_set1_epi16(31);
+	const __m512i s2base = _mm512_set1_epi16((short)(124992 & 0xffff));
+	const __m512i mask = _mm512_set1_epi16(ROLLSUM_BLOBSIZE - 1);
+	size_t i = 0, blk = 0;
+
+	ph[0] = ph[1] = qh[0] = qh[1] = _mm512_setzero_si512();
+	for (; i + 32 <= len; i += 32, blk++) {
+		__m512i x = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(buf + i)));
+		__m512i p = _mm512_add_epi16(prefix32(x), pc);
+		__m512i q = _mm512_add_epi16(prefix32(p), qc);
+		unsigned slot = blk & 1;
+		__m512i t = _mm512_sub_epi16(_mm512_sub_epi16(q, qh[slot]),
+					     _mm512_slli_epi16(ph[slot], 6));
+		t = _mm512_and_si512(_mm512_add_epi16(t, s2base), mask);
+		__mmask32 m = _mm512_cmpeq_epi16_mask(t, mask);
+		if (m) {
+			size_t at = i + (size_t)__builtin_ctz(m);
+			if (bits) {
+				uint32_t s1, s2;
+				state_at(buf, at, &s1, &s2);
+				*bits = split_bits(s1, s2);
+			}
+			return at + 1;
+		}
+		ph[slot] = p;
+		qh[slot] = q;
+		pc = _mm512_permutexvar_epi16(last, p);
+		qc = _mm512_permutexvar_epi16(last, q);
+	}
+	return scan_scalar(buf, i, len, bits);
+}
+
+size_t rollsum_find_ofs_avx2(const uint8_t *buf, size_t len, int *bits)
+{
+	static int ok = -1;
+	if (ok < 0)
+		ok = __builtin_cpu_supports("avx2");
+	return ok ? find_ofs_avx2(buf, len, bits) : scan_scalar(buf, 0, len, bits);
+}
+
+size_t rollsum_find_ofs_avx512(const uint8_t *buf, size_t len, int *bits)
+{
+	static int ok = -1;
+	if (ok < 0)
+		ok = __builtin_cpu_supports("avx512f") &&
+		     __builtin_cpu_supports("avx512bw");
+	return ok ? find_ofs_avx512(buf, len, bits) :
+		    rollsum_find_ofs_avx2(buf, len, bits);
+}
+
 size_t rollsum_find_ofs(const uint8_t *buf, size_t len, int *bits)
 {
-	static int have_avx2 = -1;
-	if (have_avx2 < 0)
-		have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-	if (have_avx2)
-		return find_ofs_avx2(buf, len, bits);
-	return scan_scalar(buf, 0, len, bits);
+	return rollsum_find_ofs_avx512(buf, len, bits);
 }
 #else
 size_t rollsum_find_ofs(const uint8_t *buf, size_t len, int *bits)
+{
+	return scan_scalar(buf, 0, len, bits);
+}
+
+size_t rollsum_find_ofs_avx2(const uint8_t *buf, size_t len, int *bits)
+{
+	return scan_scalar(buf, 0, len, bits);
+}
+
+size_t rollsum_find_ofs_avx512(const uint8_t *buf, size_t len, int *bits)
 {
 	return scan_scalar(buf, 0, len, bits);
 }

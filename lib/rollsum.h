@@ -60,7 +60,14 @@ uint32_t rollsum_sum(const uint8_t *buf, size_t len);
  * 0 if no byte triggers a split.
  */
 size_t rollsum_find_ofs(const uint8_t *buf, size_t len, int *bits);
-/* The portable byte-at-a-time scan (exported for testing). */
+/*
+ * The scans rollsum_find_ofs() picks from, exported for testing: the
+ * portable byte-at-a-time one, 16 and 32 positions a step (each vector
+ * scan falls back to the next simpler one on a CPU without its
+ * instructions).
+ */
 size_t rollsum_find_ofs_scalar(const uint8_t *buf, size_t len, int *bits);
+size_t rollsum_find_ofs_avx2(const uint8_t *buf, size_t len, int *bits);
+size_t rollsum_find_ofs_avx512(const uint8_t *buf, size_t len, int *bits);
 
 #endif
