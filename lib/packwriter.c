@@ -529,14 +529,10 @@ static void *finisher_main(void *arg)
  * Wait for the pack being finished: its objects are found through its
  * idx from now on.  Dies if finishing it failed.
  */
-static void join_finisher(struct packwriter *pw)
+static void installed(struct packwriter *pw, intptr_t ret)
 {
-	void *ret;
-	if (!pw->finishing)
-		return;
-	pthread_join(pw->finisher, &ret);
 	pw->finishing = 0;
-	if ((intptr_t)ret < 0) {
+	if (ret < 0) {
 		/* the half-finished pack goes; die() removes the open one */
 		if (!atomic_load(&pw->fin_installing))
 			remove_tmp(&pw->fin);
@@ -548,6 +544,15 @@ static void join_finisher(struct packwriter *pw)
 	pw->st.packs++;
 	packlist_invalidate(&pw->repo->packs);
 	oidset_clear(&pw->also_fin);
+}
+
+static void join_finisher(struct packwriter *pw)
+{
+	void *ret;
+	if (!pw->finishing)
+		return;
+	pthread_join(pw->finisher, &ret);
+	installed(pw, (intptr_t)ret);
 }
 
 /*
@@ -583,19 +588,8 @@ static void finish_pack(struct packwriter *pw, int wait)
 	pw->finishing = 1;
 	if (wait || pthread_create(&pw->finisher, NULL, finisher_main, pw)) {
 		intptr_t r = install_pack(pw);
-		pw->finishing = 0;
 		pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
-		if (r < 0) {
-			if (!atomic_load(&pw->fin_installing))
-				remove_tmp(&pw->fin);
-			errno = pw->fin_errno;
-			die_errno("%s", pw->fin_msg.data);
-		}
-		if (pw->cur.fd < 0)
-			set_active(pw, 0);
-		pw->st.packs++;
-		packlist_invalidate(&pw->repo->packs);
-		oidset_clear(&pw->also_fin);
+		installed(pw, r);
 		return;
 	}
 	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);

@@ -81,6 +81,17 @@ size_t rollsum_find_ofs_scalar(const uint8_t *buf, size_t len, int *bits)
 	return scan_scalar(buf, 0, len, bits);
 }
 
+/* A vector scan found the split at `at`: the chunk length, and its bits. */
+static size_t found(const uint8_t *buf, size_t at, int *bits)
+{
+	if (bits) {
+		uint32_t s1, s2;
+		state_at(buf, at, &s1, &s2);
+		*bits = split_bits(s1, s2);
+	}
+	return at + 1;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 /* Inclusive prefix sum of 16 u16 lanes. */
 __attribute__((target("avx2")))
@@ -117,15 +128,8 @@ static size_t find_ofs_avx2(const uint8_t *buf, size_t len, int *bits)
 					     _mm256_slli_epi16(ph[slot], 6));
 		t = _mm256_and_si256(_mm256_add_epi16(t, s2base), mask);
 		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(t, mask));
-		if (m) {
-			size_t at = i + (size_t)(__builtin_ctz(m) / 2);
-			if (bits) {
-				uint32_t s1, s2;
-				state_at(buf, at, &s1, &s2);
-				*bits = split_bits(s1, s2);
-			}
-			return at + 1;
-		}
+		if (m)
+			return found(buf, i + (size_t)(__builtin_ctz(m) / 2), bits);
 		ph[slot] = p;
 		qh[slot] = q;
 		/* broadcast the last lane as the next block's carry */
@@ -174,15 +178,8 @@ static size_t find_ofs_avx512(const uint8_t *buf, size_t len, int *bits)
 					     _mm512_slli_epi16(ph[slot], 6));
 		t = _mm512_and_si512(_mm512_add_epi16(t, s2base), mask);
 		__mmask32 m = _mm512_cmpeq_epi16_mask(t, mask);
-		if (m) {
-			size_t at = i + (size_t)__builtin_ctz(m);
-			if (bits) {
-				uint32_t s1, s2;
-				state_at(buf, at, &s1, &s2);
-				*bits = split_bits(s1, s2);
-			}
-			return at + 1;
-		}
+		if (m)
+			return found(buf, i + (size_t)__builtin_ctz(m), bits);
 		ph[slot] = p;
 		qh[slot] = q;
 		pc = _mm512_permutexvar_epi16(last, p);

@@ -343,18 +343,24 @@ static void test_chunkreader_fanouts(void **state)
 	compare(two, 2, 256, 1, 0);
 }
 
-static void test_chunkreader_blob_ids(void **state)
+/* Open inputs 2, 3 and 4 (8 MiB, 8 MiB and a bit, 16 MiB). */
+static void open_three(int fds[3], const char *nm[3])
 {
-	struct idcheck c = { 0, 0 };
-	int fds[3];
-	const char *nm[3];
-	(void)state;
 	make_inputs();
 	for (int i = 0; i < 3; i++) {
 		nm[i] = names[2 + i];
 		fds[i] = open(nm[i], O_RDONLY);
 		assert_true(fds[i] >= 0);
 	}
+}
+
+static void test_chunkreader_blob_ids(void **state)
+{
+	struct idcheck c = { 0, 0 };
+	int fds[3];
+	const char *nm[3];
+	(void)state;
+	open_three(fds, nm);
 	assert_int_equal(chunkreader_run(fds, nm, 3, 16, 0, 1, id_emit, NULL, &c), 0);
 	assert_true(c.n > 100);
 	assert_int_equal(c.bad, 0);
@@ -410,13 +416,9 @@ static void test_chunkreader_done_per_block(void **state)
 	const char *nm[3];
 	off_t size = 0;
 	(void)state;
-	make_inputs();
-	for (int i = 0; i < 3; i++) {
-		nm[i] = names[2 + i];
-		fds[i] = open(nm[i], O_RDONLY);
-		assert_true(fds[i] >= 0);
+	open_three(fds, nm);
+	for (int i = 0; i < 3; i++)
 		size += fsize(nm[i]);
-	}
 	assert_true(size > 3 * HASHSPLIT_READ_SIZE);
 	assert_int_equal(chunkreader_run(fds, nm, 3, 16, 0, 1, held_emit,
 					 held_done, h), 0);

@@ -206,38 +206,38 @@ static void test_compress_text_is_compressed(void **state)
 	}
 }
 
+/*
+ * Text of `len` bytes with random bytes at [at, at + n) and, if n2, at
+ * [at2, at2 + n2) too; squeezed, it is stored or deflated as `stored` says.
+ */
+static void check_samples(struct compressor *c, size_t at, size_t n,
+			  size_t at2, size_t n2, int stored)
+{
+	size_t len = 100000, zn;
+	uint8_t *in = text_bytes(len), *r = random_bytes(n + n2), *z;
+	memcpy(in + at, r, n);
+	memcpy(in + at2, r + n, n2);
+	z = squeeze(c, in, len, &zn);
+	if (stored)
+		assert_int_equal(zn, stored_size(len));
+	else
+		assert_true(zn < len / 2);
+	assert_inflates_to(z, zn, in, len);
+	free(z);
+	free(in);
+	free(r);
+}
+
 /* The samples are the start and the middle: text first then random
  * deflates, and so does random first then text (the middle is text);
  * random at both sample places is stored, text elsewhere or not. */
 static void test_compress_samples_start_and_middle(void **state)
 {
 	struct compressor *c = compressor_new(COMPRESSOR_LIBDEFLATE, 1);
-	size_t len = 100000, n;
-	uint8_t *in = text_bytes(len), *r = random_bytes(len);
-	uint8_t *z;
 	(void)state;
-	memcpy(in + len - 8192, r, 8192);	/* random tail: deflated */
-	z = squeeze(c, in, len, &n);
-	assert_true(n < len / 2);
-	assert_inflates_to(z, n, in, len);
-	free(z);
-	free(in);
-	in = text_bytes(len);
-	memcpy(in, r, 8192);			/* random head: deflated */
-	z = squeeze(c, in, len, &n);
-	assert_true(n < len / 2);
-	assert_inflates_to(z, n, in, len);
-	free(z);
-	free(in);
-	in = text_bytes(len);
-	memcpy(in, r, 4096);			/* random at both samples */
-	memcpy(in + len / 2, r + 4096, 4096);
-	z = squeeze(c, in, len, &n);
-	assert_int_equal(n, stored_size(len));
-	assert_inflates_to(z, n, in, len);
-	free(z);
-	free(in);
-	free(r);
+	check_samples(c, 100000 - 8192, 8192, 0, 0, 0);	/* random tail */
+	check_samples(c, 0, 8192, 0, 0, 0);		/* random head */
+	check_samples(c, 0, 4096, 50000, 4096, 1);	/* at both samples */
 	compressor_free(c);
 }
 
