@@ -12,8 +12,12 @@
  * for *.idx never see half a pack) and the directory is fsynced.  A pack
  * is finished when it reaches max_pack_size bytes or max_pack_objects
  * objects, and by packwriter_close(); then, as bup does, `midx --auto`
- * and `bloom` maintenance run on the pack directory.  Anything not closed is removed by
- * packwriter_abort() (also run from die() and on SIGINT/SIGTERM).
+ * and `bloom` maintenance run on the pack directory.  A full pack is
+ * finished on a thread of its own while the next one fills (one at a
+ * time; its objects stay known to packwriter_exists() until its idx is
+ * in place); packwriter_close() waits for everything.  Anything not
+ * closed is removed by packwriter_abort() (also run from die() and on
+ * SIGINT/SIGTERM).
  *
  * Compression (lib/compress.h): libdeflate by default; with
  * bup.packCompressor = zlib in the repository config, zlib's compress2(),
