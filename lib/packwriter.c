@@ -77,7 +77,9 @@ struct packwriter {
 	 */
 	struct pack fin;
 	pthread_t finisher;
-	int finishing;			/* the thread is running */
+	int finishing;			/* fin is being installed */
+	int fin_thread;			/* ... on the finisher thread */
+	int fin_pipe[2];		/* it writes a byte here when done */
 	atomic_int fin_installing;	/* past the point of removing it */
 	int fin_errno;
 	struct buf fin_msg;		/* what failed, for die() */
@@ -136,7 +138,18 @@ static void cleanup_all(void)
 	for (struct packwriter *pw = active; pw; pw = pw->next_active) {
 		if (pw->cur.fd >= 0)
 			remove_tmp(&pw->cur);
-		/* once its files are complete the finisher installs them */
+		/*
+		 * Let the finisher end first (read() is async-signal-safe):
+		 * it installs a complete pack, or fails; removing its files
+		 * under it could leave a pack without its idx.
+		 */
+		if (pw->fin_thread &&
+		    !pthread_equal(pthread_self(), pw->finisher)) {
+			char c;
+			while (read(pw->fin_pipe[0], &c, 1) < 0 && errno == EINTR)
+				;
+			pw->fin_thread = 0;
+		}
 		if (pw->finishing && !atomic_load(&pw->fin_installing))
 			remove_tmp(&pw->fin);
 	}
@@ -306,24 +319,29 @@ static void open_pack(struct packwriter *pw)
 	static const uint8_t hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0 };
 	char *objdir = repo_path(pw->repo, "objects");
 	struct pack *p = &pw->cur;
+	sigset_t oldmask;
 
 	remove_stale_tmpdirs(objdir);
 	snprintf(p->tmpdir, sizeof(p->tmpdir), "%s/pack-tmp-%ld-XXXXXX",
 		 objdir, (long)getpid());
 	free(objdir);
+	/* directory, file and our note of them: one step for the signal
+	 * handler */
+	block_signals(&oldmask);
 	if (!mkdtemp(p->tmpdir))
 		die_errno("cannot create '%s'", p->tmpdir);
 	snprintf(p->packpath, sizeof(p->packpath), "%s/pack", p->tmpdir);
 	snprintf(p->idxpath, sizeof(p->idxpath), "%s/idx", p->tmpdir);
 	p->fd = open(p->packpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (p->fd >= 0 && !pw->finishing)
+		set_active(pw, 1);
 	if (p->fd < 0) {
 		int e = errno;
 		rmdir(p->tmpdir);
 		errno = e;
 		die_errno("cannot create '%s'", p->packpath);
 	}
-	if (!pw->finishing)
-		set_active(pw, 1);
+	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 	memcpy(pw->wbuf, hdr, sizeof(hdr));
 	pw->wlen = sizeof(hdr);
 	p->offset = sizeof(hdr);
@@ -522,7 +540,22 @@ static int install_pack(struct packwriter *pw)
 static void *finisher_main(void *arg)
 {
 	struct packwriter *pw = arg;
-	return (void *)(intptr_t)install_pack(pw);
+	intptr_t r = install_pack(pw);
+	while (write(pw->fin_pipe[1], "", 1) < 0 && errno == EINTR)
+		;
+	return (void *)r;
+}
+
+/* Wait for the finisher thread; its result. */
+static intptr_t wait_finisher(struct packwriter *pw)
+{
+	void *ret;
+	char c;
+	pthread_join(pw->finisher, &ret);
+	while (read(pw->fin_pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
+	pw->fin_thread = 0;
+	return (intptr_t)ret;
 }
 
 /*
@@ -548,11 +581,8 @@ static void installed(struct packwriter *pw, intptr_t ret)
 
 static void join_finisher(struct packwriter *pw)
 {
-	void *ret;
-	if (!pw->finishing)
-		return;
-	pthread_join(pw->finisher, &ret);
-	installed(pw, (intptr_t)ret);
+	if (pw->finishing)
+		installed(pw, wait_finisher(pw));
 }
 
 /*
@@ -568,6 +598,8 @@ static void finish_pack(struct packwriter *pw, int wait)
 
 	flush_wbuf(pw);
 	join_finisher(pw);	/* one pack finishing at a time */
+	/* the handover below is one step for the signal handler */
+	block_signals(&oldmask);
 	free(pw->fin.ents);
 	pw->fin = pw->cur;
 	pw->cur.fd = -1;
@@ -584,7 +616,6 @@ static void finish_pack(struct packwriter *pw, int wait)
 	for (uint64_t k = pw->head; k < pw->tail; k++)
 		oidset_insert(&pw->also, &pw->jobs[k % RING].oid);
 
-	block_signals(&oldmask);
 	pw->finishing = 1;
 	if (wait || pthread_create(&pw->finisher, NULL, finisher_main, pw)) {
 		intptr_t r = install_pack(pw);
@@ -592,6 +623,7 @@ static void finish_pack(struct packwriter *pw, int wait)
 		installed(pw, r);
 		return;
 	}
+	pw->fin_thread = 1;
 	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 }
 
@@ -688,6 +720,8 @@ struct packwriter *packwriter_new(struct repo *repo,
 	pw->repo = repo;
 	pw->o = *opts;
 	pw->cur.fd = pw->fin.fd = -1;
+	pw->fin_pipe[0] = pw->fin_pipe[1] = -1;
+	buf_init(&pw->fin_msg, 0);
 	for (int i = 0; i < RING; i++)
 		buf_init(&pw->jobs[i].in, 0);
 	if (pw->o.level < 0)
@@ -718,6 +752,8 @@ struct packwriter *packwriter_new(struct repo *repo,
 		(pw->max_size / 5000 ? pw->max_size / 5000 : 1);
 
 	pw->packdir = repo_path(repo, "objects/pack");
+	if (pipe2(pw->fin_pipe, O_CLOEXEC) < 0)
+		die_errno("cannot create a pipe");
 	pw->wbuf = xmalloc(WBUF_SIZE);
 	if (sem_init(&pw->work_sem, 0, 0) < 0 || sem_init(&pw->done_sem, 0, 0) < 0)
 		die_errno("cannot create a semaphore");
@@ -831,6 +867,9 @@ static void free_writer(struct packwriter *pw)
 	free(pw->cur.ents);
 	free(pw->fin.ents);
 	buf_release(&pw->fin_msg);
+	for (int i = 0; i < 2; i++)
+		if (pw->fin_pipe[i] >= 0)
+			close(pw->fin_pipe[i]);
 	free(pw->wbuf);
 	free(pw->packdir);
 	free(pw);
@@ -857,7 +896,7 @@ void packwriter_abort(struct packwriter *pw)
 	stop_threads(pw);
 	if (pw->finishing) {
 		/* a complete pack: let it be installed, it harms nothing */
-		pthread_join(pw->finisher, NULL);
+		wait_finisher(pw);
 		pw->finishing = 0;
 	}
 	if (pw->cur.fd >= 0) {

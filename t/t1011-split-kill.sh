@@ -198,6 +198,24 @@ test_expect_success 'SIGTERM without max-pack-size (one big pack in progress) le
 	test_must_fail git --git-dir=one rev-parse --verify -q refs/heads/b
 '
 
+# Packs are finished on a thread of their own while the next one fills:
+# SIGTERM at any moment (here at 8 different delays, many 2 MB packs
+# being finished) must still leave only whole packs with their idx and
+# no temporary directory.
+test_expect_success 'SIGTERM at eight moments while packs are being finished' '
+	for d in 0 0.05 0.1 0.15 0.2 0.3 0.45 0.6; do
+		start_split -n big --max-pack-size 2m "$(test_data rand300m.bin)" &&
+		wait_for_tmpdir &&
+		sleep $d &&
+		kill_split TERM 143 &&
+		no_tmpdirs &&
+		test_packs_complete || return 1
+	done &&
+	git --git-dir="$BUP_DIR" rev-parse --verify big >now &&
+	test_cmp prev2 now &&
+	test_fsck
+'
+
 test_expect_success 'stale pack-tmp directories of dead processes are removed by the next split' '
 	sh -c "exit 0" & deadpid=$! && wait $deadpid &&
 	! kill -0 $deadpid 2>/dev/null &&
