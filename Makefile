@@ -49,7 +49,7 @@ Documentation/%.1: Documentation/%.1.md
 		sed 's/%BUP_VERSION%/0.33.7-c/' $< | pandoc -s -t man -o $@; \
 	else echo "warning: pandoc not found; skipping $@" >&2; fi
 
-t/unit/test-%: t/unit/test-%.c t/unit/helpers.h libbup.a
+t/unit/test-%: t/unit/test-%.c t/unit/helpers.h t/unit/idx-fixture.h libbup.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< libbup.a $(LIBS) -lcmocka
 
 t/helper/%: t/helper/%.c libbup.a

@@ -1,7 +1,8 @@
 /*
  * idx-fixture: what the idx, midx, bloom and packlist unit tests share:
- * a repeatable stream of random object ids, and .idx files written from
- * a list of ids (no pack behind them: the lookups only read the idx).
+ * a repeatable stream of random object ids, .idx files written from a
+ * list of ids (no pack behind them: the lookups only read the idx), and
+ * a scratch directory with the last reported message.
  * Header only (static inline), like helpers.h.
  *
  * The random stream's state is `test_rng`; a test sets its own seed in
@@ -11,6 +12,7 @@
 #define BUP_TEST_IDX_FIXTURE_H
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
 
 #include "lib/oid.h"
 #include "lib/packidx.h"
+#include "lib/usage.h"
+#include "t/unit/helpers.h"
 
 static uint64_t test_rng = 1;
 
@@ -95,6 +99,54 @@ static inline void free_set(struct set *s)
 {
 	free(s->ids);
 	free(s->path);
+}
+
+/*
+ * The scratch directory of the test program, /tmp/test-NAME-XXXXXX, and
+ * the last message the code under test reported (through usage's
+ * report hook) and the number of warnings.  A group's setup calls fixture_setup(), its teardown
+ * fixture_teardown().  The including file includes <cmocka.h> first.
+ */
+static char tmpdir[64];
+static char last_msg[4096];
+static int nr_warnings __attribute__((unused));	/* reported so far */
+static int dir_seq __attribute__((unused));
+
+static inline void capture_report(const char *prefix, const char *msg)
+{
+	snprintf(last_msg, sizeof(last_msg), "%s%s", prefix, msg);
+	if (!strcmp(prefix, "warning: "))
+		nr_warnings++;
+}
+
+static inline int fixture_setup(const char *name, uint64_t seed)
+{
+	test_rng = seed;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test-%s-XXXXXX", name);
+	if (!mkdtemp(tmpdir))
+		return -1;
+	usage_set_report(capture_report);
+	return 0;
+}
+
+static inline int fixture_teardown(void)
+{
+	usage_set_report(NULL);
+	return rm_rf(tmpdir);
+}
+
+/* A new empty directory under the scratch directory; its path to out. */
+static inline void new_dir(char *out, size_t n)
+{
+	snprintf(out, n, "%s/pack%d", tmpdir, ++dir_seq);
+	assert_int_equal(mkdir(out, 0755), 0);
+}
+
+/* The last component of a path. */
+static inline const char *base(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
 }
 
 #endif

@@ -28,42 +28,17 @@
 #include "t/unit/helpers.h"
 #include "t/unit/idx-fixture.h"
 
-static char tmpdir[] = "/tmp/test-bloom-XXXXXX";
-static char last_msg[4096];
-static int dir_seq;
-
-static void capture_report(const char *prefix, const char *msg)
-{
-	snprintf(last_msg, sizeof(last_msg), "%s%s", prefix, msg);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	test_rng = 0xfedcba9876543210ull;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	usage_set_report(capture_report);
-	return 0;
+	return fixture_setup("bloom", 0xfedcba9876543210ull);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	usage_set_report(NULL);
-	return rm_rf(tmpdir);
-}
-
-static void new_dir(char *out, size_t n)
-{
-	snprintf(out, n, "%s/pack%d", tmpdir, ++dir_seq);
-	assert_int_equal(mkdir(out, 0755), 0);
-}
-
-static const char *base(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
+	return fixture_teardown();
 }
 
 /* §5.3: bits = bit_length(4 * expected) - 1 */

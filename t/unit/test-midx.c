@@ -27,43 +27,17 @@
 #include "t/unit/helpers.h"
 #include "t/unit/idx-fixture.h"
 
-static char tmpdir[] = "/tmp/test-midx-XXXXXX";
-static char last_msg[4096];
-static int dir_seq;
-
-static void capture_report(const char *prefix, const char *msg)
-{
-	snprintf(last_msg, sizeof(last_msg), "%s%s", prefix, msg);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	test_rng = 0x0123456789abcdefull;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	usage_set_report(capture_report);
-	return 0;
+	return fixture_setup("midx", 0x0123456789abcdefull);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	usage_set_report(NULL);
-	return rm_rf(tmpdir);
-}
-
-static void new_dir(char *out, size_t n)
-{
-	snprintf(out, n, "%s/pack%d", tmpdir, ++dir_seq);
-	assert_int_equal(mkdir(out, 0755), 0);
-}
-
-/* An idx of `ids` named pack-<sha1 of the ids>.idx in `dir`. */
-static const char *base(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
+	return fixture_teardown();
 }
 
 static struct midx *open_ok(const char *path)

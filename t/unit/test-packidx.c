@@ -23,29 +23,17 @@
 #include "t/unit/helpers.h"
 #include "t/unit/idx-fixture.h"
 
-static char tmpdir[] = "/tmp/test-packidx-XXXXXX";
-static char last_msg[4096];
-
-static void capture_report(const char *prefix, const char *msg)
-{
-	snprintf(last_msg, sizeof(last_msg), "%s%s", prefix, msg);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	test_rng = 0x1234567887654321ull;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	usage_set_report(capture_report);
-	return 0;
+	return fixture_setup("packidx", 0x1234567887654321ull);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	usage_set_report(NULL);
-	return rm_rf(tmpdir);
+	return fixture_teardown();
 }
 
 static void path_of(char *out, size_t n, const char *name)

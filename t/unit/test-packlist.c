@@ -27,18 +27,6 @@
 #include "t/unit/helpers.h"
 #include "t/unit/idx-fixture.h"
 
-static char tmpdir[] = "/tmp/test-packlist-XXXXXX";
-static char last_msg[4096];
-static int nr_warnings;
-static int dir_seq;
-
-static void capture_report(const char *prefix, const char *msg)
-{
-	snprintf(last_msg, sizeof(last_msg), "%s%s", prefix, msg);
-	if (!strcmp(prefix, "warning: "))
-		nr_warnings++;
-}
-
 static struct oid absent[2000];
 
 static void make_absent(void)
@@ -52,10 +40,8 @@ static void make_absent(void)
 static int setup(void **state)
 {
 	(void)state;
-	test_rng = 0x5555aaaa3333ccccull;
-	if (!mkdtemp(tmpdir))
+	if (fixture_setup("packlist", 0x5555aaaa3333ccccull) < 0)
 		return -1;
-	usage_set_report(capture_report);
 	make_absent();
 	return 0;
 }
@@ -63,14 +49,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	usage_set_report(NULL);
-	return rm_rf(tmpdir);
-}
-
-static void new_dir(char *out, size_t n)
-{
-	snprintf(out, n, "%s/pack%d", tmpdir, ++dir_seq);
-	assert_int_equal(mkdir(out, 0755), 0);
+	return fixture_teardown();
 }
 
 /* Three idx files, the third sharing 10 ids with the first. */
