@@ -1,18 +1,8 @@
 #!/bin/bash
 test_description='bup.bloom: golden bytes, in-place updates, the same bytes as bup 0.33, -c, --ruin, rebuilds, kill -9 (FORMATS-1 5, 7.4, 7.6)'
 . "$(dirname "$0")/lib.sh"
+. "$TEST_ROOT/t/lib-packs.sh"
 
-mkrepo() {
-	BUP_DIR=$TRASH/$1 bup init 2>/dev/null &&
-	if [ "${2:-}" = zlib ]; then
-		git --git-dir="$TRASH/$1" config bup.packCompressor zlib
-	fi
-}
-orepo() { BUP_DIR=$TRASH/$1 oracle_bup init >/dev/null 2>&1; }
-pk() { echo "$TRASH/$1/objects/pack"; }
-sha() { sha1sum <"$1" | cut -c1-40; }
-count() { git show-index <"$1" | wc -l; }
-hexat() { od -An -tx1 -v -j "$2" -N "$3" "$1" | tr -d " \n"; }
 # bloom_names FILE: the idx names at the end of a bloom file, one a line
 bloom_names() {
 	local bits=$((16#$(hexat "$1" 8 2)))
@@ -23,31 +13,6 @@ bloom_table() {
 	local bits=$((16#$(hexat "$1" 8 2)))
 	head -c $((16 + (1 << bits))) "$1"
 }
-# onboth BASE 'COMMANDS': see t2000-midx.sh
-onboth() {
-	local who
-	for who in ours theirs; do
-		rm -rf "$TRASH/work" "$TRASH/res.$who" &&
-		cp -a "$TRASH/$1.base" "$TRASH/work" &&
-		mkdir "$TRASH/res.$who" || return 1
-		if [ $who = ours ]; then BUP=bup; else BUP=oracle_bup; fi
-		(cd "$TRASH/work/objects/pack" && BUP_DIR=$TRASH/work && export BUP_DIR &&
-			eval "$2") >"$TRASH/out.$who" 2>"$TRASH/err.$who" || {
-			echo "$who: failed: $2" >&2; cat "$TRASH/err.$who" >&2; return 1; }
-		for f in "$TRASH"/work/objects/pack/*; do
-			case $f in *.pack|*.idx) ;; *) cp "$f" "$TRASH/res.$who/" ;; esac
-		done
-	done
-	(cd "$TRASH/res.ours" && ls) >ls.ours &&
-	(cd "$TRASH/res.theirs" && ls) >ls.theirs &&
-	test_cmp ls.theirs ls.ours &&
-	test -s ls.ours &&
-	for f in $(cat ls.ours); do
-		cmp "$TRASH/res.theirs/$f" "$TRASH/res.ours/$f" || return 1
-	done
-}
-
-FIVE="rand5m.bin seq200k.txt rand100000.bin zero100k.bin one.bin"
 A0507=a0507d14099ccb1076ff8b2cc3016a0efac52333
 # the idx of the 5-split repository, in the order the bloom got them
 CREATION="pack-bd76b48453e120dd47b6a6c612b8de7401bc6dc6.idx
