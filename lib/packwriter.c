@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@
 #define WAKE_JOBS 16
 #define WAKE_BYTES (64 << 10)
 
-enum job_state { JOB_FREE, JOB_QUEUED, JOB_BUSY, JOB_DONE };
+enum job_state { JOB_FREE, JOB_QUEUED, JOB_DONE };
 
 struct job {
 	int state;		/* enum job_state, atomic */
@@ -133,6 +134,15 @@ static void remove_tmp(const struct pack *p)
 	rmdir(p->tmpdir);
 }
 
+/* The byte the finisher writes when it is done (async-signal-safe). */
+static void await_fin_byte(struct packwriter *pw)
+{
+	char c;
+	while (read(pw->fin_pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
+	pw->fin_thread = 0;
+}
+
 static void cleanup_all(void)
 {
 	for (struct packwriter *pw = active; pw; pw = pw->next_active) {
@@ -144,12 +154,8 @@ static void cleanup_all(void)
 		 * under it could leave a pack without its idx.
 		 */
 		if (pw->fin_thread &&
-		    !pthread_equal(pthread_self(), pw->finisher)) {
-			char c;
-			while (read(pw->fin_pipe[0], &c, 1) < 0 && errno == EINTR)
-				;
-			pw->fin_thread = 0;
-		}
+		    !pthread_equal(pthread_self(), pw->finisher))
+			await_fin_byte(pw);
 		if (pw->finishing && !atomic_load(&pw->fin_installing))
 			remove_tmp(&pw->fin);
 	}
@@ -407,12 +413,15 @@ void block_signals(sigset_t *old)
 #define HASH_WINDOW (8 << 20)
 
 /* Record what failed, with the errno text; returns -1. */
-static int fin_fail(struct packwriter *pw, const char *fmt, const char *a,
-		    const char *b)
+static int fin_fail(struct packwriter *pw, const char *fmt, ...) PRINTF(2, 3);
+static int fin_fail(struct packwriter *pw, const char *fmt, ...)
 {
+	va_list ap;
 	pw->fin_errno = errno ? errno : EIO;
 	buf_reset(&pw->fin_msg);
-	buf_addf(&pw->fin_msg, fmt, a, b);
+	va_start(ap, fmt);
+	buf_vaddf(&pw->fin_msg, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -446,7 +455,7 @@ static int hash_pack(struct packwriter *pw, struct pack *p, uint8_t *sha)
 		if (pread_in_full(p->fd, rb, n, (off_t)pos) < 0) {
 			free(rb);
 			sha1_release(&c);
-			return fin_fail(pw, "cannot read back '%s'%s", p->packpath, "");
+			return fin_fail(pw, "cannot read back '%s'", p->packpath);
 		}
 		sha1_update(&c, rb, n);
 		pos += n;
@@ -485,7 +494,7 @@ static int install_pack(struct packwriter *pw)
 	cnt[2] = (uint8_t)(p->nr >> 8);
 	cnt[3] = (uint8_t)p->nr;
 	if (pwrite_in_full(p->fd, cnt, 4, 8) < 0)
-		return fin_fail(pw, "cannot write '%s'%s", p->packpath, "");
+		return fin_fail(pw, "cannot write '%s'", p->packpath);
 	/*
 	 * The trailer covers the patched header, so hash the file again;
 	 * meanwhile another core sorts the idx entries.
@@ -502,19 +511,19 @@ static int install_pack(struct packwriter *pw)
 		pthread_join(sorter, NULL);
 	if (pwrite_in_full(p->fd, sha, OID_RAWSZ, (off_t)p->offset) < 0 ||
 	    fdatasync(p->fd) < 0)
-		return fin_fail(pw, "cannot write '%s'%s", p->packpath, "");
+		return fin_fail(pw, "cannot write '%s'", p->packpath);
 	close(p->fd);
 	p->fd = -1;
 
 	ifd = open(p->idxpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (ifd < 0)
-		return fin_fail(pw, "cannot create '%s'%s", p->idxpath, "");
+		return fin_fail(pw, "cannot create '%s'", p->idxpath);
 	if (packidx_write(ifd, p->ents, (uint32_t)p->nr, sha) < 0 ||
 	    fdatasync(ifd) < 0) {
 		int e = errno;
 		close(ifd);
 		errno = e;
-		return fin_fail(pw, "cannot write '%s'%s", p->idxpath, "");
+		return fin_fail(pw, "cannot write '%s'", p->idxpath);
 	}
 	close(ifd);
 
@@ -527,7 +536,7 @@ static int install_pack(struct packwriter *pw)
 	if (rename(p->idxpath, final_idx) < 0)
 		return fin_fail(pw, "cannot rename '%s' to '%s'", p->idxpath, final_idx);
 	if (fsync_dir(pw->packdir) < 0)
-		return fin_fail(pw, "cannot fsync '%s'%s", pw->packdir, "");
+		return fin_fail(pw, "cannot fsync '%s'", pw->packdir);
 	rmdir(p->tmpdir);
 	debug1("bup: wrote pack-%s.pack (%zu objects)\n", hex, p->nr);
 	if (midx_maintain(pw->packdir, NULL, 1, 0, 0, 0) < 0 ||
@@ -550,11 +559,8 @@ static void *finisher_main(void *arg)
 static intptr_t wait_finisher(struct packwriter *pw)
 {
 	void *ret;
-	char c;
 	pthread_join(pw->finisher, &ret);
-	while (read(pw->fin_pipe[0], &c, 1) < 0 && errno == EINTR)
-		;
-	pw->fin_thread = 0;
+	await_fin_byte(pw);
 	return (intptr_t)ret;
 }
 
