@@ -240,7 +240,8 @@ static void walk(struct meta_state *s, struct buf *prefix, int use_xdev,
 		nr++;
 	}
 	closedir(d);
-	qsort(ents, nr, sizeof(*ents), cmp_desc);
+	if (nr)
+		qsort(ents, nr, sizeof(*ents), cmp_desc);
 	for (size_t i = 0; i < nr; i++) {
 		buf_setlen(prefix, plen);
 		buf_adds(prefix, ents[i].name);
@@ -469,7 +470,8 @@ static void do_extract(struct meta_state *s, const struct buf *in, int start,
 			metadata_apply(&m, xpath, &ao);
 		}
 	}
-	qsort(dirs, nr_dirs, sizeof(*dirs), cmp_dirs);
+	if (nr_dirs)
+		qsort(dirs, nr_dirs, sizeof(*dirs), cmp_dirs);
 	for (size_t i = 0; i < nr_dirs; i++) {
 		if (s->verbose > 0)
 			logmsg(start ? "= %s\n" : "%s\n",

@@ -184,7 +184,8 @@ static void *reader_main(void *arg)
 			if (!(b = take_free(r)))
 				return NULL;
 			/* b may be the batch `left` points into: memmove */
-			memmove(b->buf, left, left_len);
+			if (left_len)
+				memmove(b->buf, left, left_len);
 			n = read_in_full(r->fds[f], b->buf + left_len,
 					 HASHSPLIT_READ_SIZE);
 			if (n < 0) {
@@ -225,9 +226,10 @@ static void *reader_main(void *arg)
 	}
 	if (!(b = take_free(r)))
 		return NULL;
-	memmove(b->buf, left, left_len);
-	if (left_len)
+	if (left_len) {
+		memmove(b->buf, left, left_len);
 		record_chunk(b, b->buf, left_len, 0);
+	}
 	b->last = 1;
 	put_ready(r, b);
 	return NULL;

@@ -288,7 +288,8 @@ void parse_excludes(const struct options *o, struct strlist *paths)
 		}
 		strlist_clear(&lines);
 	}
-	qsort(all.items, all.nr, sizeof(char *), cmp_str);
+	if (all.nr)
+		qsort(all.items, all.nr, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < all.nr; i++)
 		if (!i || strcmp(all.items[i], all.items[i - 1]))
 			strlist_add(paths, all.items[i]);
@@ -439,7 +440,8 @@ static int walk_dir(struct walk *w, int dfd, struct buf *prefix)
 		}
 		ents[nr++].st = st;
 	}
-	qsort(ents, nr, sizeof(*ents), cmp_dent_desc);
+	if (nr)
+		qsort(ents, nr, sizeof(*ents), cmp_dent_desc);
 	for (size_t i = 0; i < nr && !ret; i++) {
 		const char *name = ents[i].name;
 		size_t nlen = strlen(name);

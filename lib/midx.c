@@ -845,7 +845,8 @@ int midx_pick(const char *dir, struct midx_picked *out, midx_pick_fn report,
 		ncand++;
 	}
 	/* biggest and newest first; drop the ones that add nothing */
-	qsort(cand, ncand, sizeof(*cand), by_size_newest);
+	if (ncand)
+		qsort(cand, ncand, sizeof(*cand), by_size_newest);
 	for (size_t i = 0; i < ncand; i++) {
 		struct midx *m = cand[i].m;
 		int any = 0;

@@ -102,7 +102,8 @@ int packlist_refresh(struct packlist *pl)
 	}
 	strlist_clear(&files);
 	midx_picked_release(&picked);
-	qsort(pl->ents, pl->nr, sizeof(*pl->ents), by_count_desc);
+	if (pl->nr)
+		qsort(pl->ents, pl->nr, sizeof(*pl->ents), by_count_desc);
 
 	buf_addf(&path, "%s/bup.bloom", pl->dir);
 	if (access(path.data, F_OK) == 0) {

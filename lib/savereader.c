@@ -147,7 +147,8 @@ static void sr_read_file(const char *path, int fanbits,
 		size_t rest, len;
 
 		p = new_piece(path, cap);
-		memcpy(p->data, carry, carry_len);
+		if (carry_len)
+			memcpy(p->data, carry, carry_len);
 		sr_piece_free(prev);	/* carry pointed into it */
 		prev = NULL;
 		n = read_block(fd, p, carry_len);

@@ -1040,7 +1040,8 @@ static size_t list_refs(struct vfs *v, const char *prefix, struct ref **out)
 		git_reference_free(ref);
 	}
 	git_reference_iterator_free(iter);
-	qsort(refs, nr, sizeof(*refs), cmp_ref);
+	if (nr)
+		qsort(refs, nr, sizeof(*refs), cmp_ref);
 	*out = refs;
 	return nr;
 }

@@ -16,6 +16,18 @@ test_expect_success 'create: children first, descending, dirs end in /' '
 	test_cmp expect out
 '
 
+test_expect_success 'create: an empty directory, alone and in a tree' '
+	mkdir -p e/empty &&
+	bup meta -c -f e.meta e/empty &&
+	bup meta -t -f e.meta >out &&
+	printf "e/empty/\n" >expect &&
+	test_cmp expect out &&
+	bup meta -c -f e.meta e &&
+	bup meta -t -f e.meta >out &&
+	printf "e/empty/\ne/\n" >expect &&
+	test_cmp expect out
+'
+
 test_expect_success ORACLE 'create -R: the archive is byte-identical to bup 0.33' '
 	oracle_bup meta -c -R src >expect.meta &&
 	bup meta -c -R src >actual.meta &&

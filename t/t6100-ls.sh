@@ -156,6 +156,12 @@ test_expect_success ORACLE 'options: usage and errors as bup 0.33 (repository ch
 	test_expect_code 15 oracle_bup -d "$TRASH/nothere" ls --nosuch 2>/dev/null
 '
 
+test_expect_success ORACLE 'a repository without branches or tags: the same empty listings' '
+	(export BUP_DIR=$TRASH/norefs && bup init >/dev/null 2>&1 &&
+	 same_ls && same_ls / && same_ls -a / && same_ls /.tag &&
+	 same_ls -l /.tag)
+'
+
 test_expect_success ORACLE 'git fsck is clean' '
 	test_fsck
 '
