@@ -421,7 +421,7 @@ static void test_options_bad_long(void **state)
 
 static void test_options_help(void **state)
 {
-	static const char *const helps[][2] = {
+	static const char *const helps[][3] = {
 		{ "-h", NULL }, { "-?", NULL }, { "--help", NULL },
 		{ "--usage", NULL }, { "-th", NULL }, { "-t", "--help" },
 	};
