@@ -293,6 +293,7 @@ static void test_bloom_incremental(void **state)
 	bloom_free(b);
 
 	/* -k differing from the file's: rebuilt with it */
+	free_set(&s[1]);
 	make_set(dir, &s[1], 1);
 	assert_int_equal(bloom_maintain(dir, NULL, 4, 0), 0);
 	b = open_ok(path);
