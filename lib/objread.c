@@ -209,6 +209,9 @@ static int read_at(struct objreader *rd, struct rpack *p, uint32_t i,
 	}
 	if (t < OBJ_COMMIT || t > OBJ_TAG)
 		return 0;		/* a delta: libgit2's job */
+	/* deflate expands at most 1032 times: a bigger size is a lie */
+	if (size / 1032 > (uint64_t)(qend - q))
+		return corrupt(p, "object size beyond what its data holds");
 	buf_reset(out);
 	buf_grow(out, (size_t)size + 1);
 	if (libdeflate_zlib_decompress(rd->z, q, (size_t)(qend - q), out->data,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libdeflate.h>
 
 #include "lib/buf.h"
 #include "lib/objread.h"
@@ -22,6 +23,7 @@
 #include "lib/packwriter.h"
 #include "lib/repo.h"
 #include "lib/usage.h"
+#include "lib/xio.h"
 #include "t/unit/helpers.h"
 
 static char tmpdir[] = "/tmp/test-objread-XXXXXX";
@@ -218,6 +220,65 @@ static void test_bad_large_offset_is_reported(void **state)
 	buf_release(&pack);
 }
 
+/*
+ * An object header claiming far more bytes than its compressed data can
+ * hold (found by fuzzing: 2^50 bytes were allocated, and the read died
+ * for want of memory) makes the pack corrupt.
+ */
+static void test_huge_object_size_is_reported(void **state)
+{
+	struct repo r;
+	struct oid id;
+	struct buf repo = BUF_INIT, got = BUF_INIT, pack = BUF_INIT;
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	/* a blob of 2^50 bytes */
+	static const uint8_t hdr[] = { 0xb0, 0x80, 0x80, 0x80, 0x80, 0x80,
+				       0x80, 0x80, 0x01 };
+	const uint8_t *q;
+	uint8_t crc[4];
+	enum obj_type type;
+	uint32_t c;
+	int fd;
+	(void)state;
+
+	one_blob_repo("huge", &id, &repo, &pack);
+	assert_int_equal(read_file(pack.data, &in), 0);
+	q = (const uint8_t *)in.data + 12;
+	while (*q++ & 0x80)
+		;
+	buf_add(&out, in.data, 12);
+	buf_add(&out, hdr, sizeof(hdr));
+	buf_add(&out, q, in.data + in.len - (const char *)q);
+	c = libdeflate_crc32(0, out.data + 12, out.len - 12 - 20);
+	crc[0] = c >> 24, crc[1] = c >> 16, crc[2] = c >> 8, crc[3] = c;
+	assert_int_equal(chmod(pack.data, 0644), 0);
+	fd = open(pack.data, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, out.data, out.len), (ssize_t)out.len);
+	close(fd);
+	buf_setlen(&pack, pack.len - 4);
+	buf_adds(&pack, "idx");
+	assert_int_equal(chmod(pack.data, 0644), 0);
+	fd = open(pack.data, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, crc, 4, 8 + 1024 + 20), 4);
+	close(fd);
+
+	usage_set_report(capture);
+	repo_open(&r, repo.data);
+	last_msg[0] = 0;
+	assert_int_equal(repo_read_object(&r, &id, &type, &got), -2);
+	assert_non_null(strstr(last_msg, "error: corrupt pack '"));
+	assert_non_null(strstr(last_msg, "object size beyond"));
+	repo_close(&r);
+	usage_set_report(NULL);
+	buf_release(&repo);
+	buf_release(&got);
+	buf_release(&pack);
+	buf_release(&in);
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_loose_object_through_libgit2),
 		cmocka_unit_test(test_corrupt_pack_is_reported),
 		cmocka_unit_test(test_bad_large_offset_is_reported),
+		cmocka_unit_test(test_huge_object_size_is_reported),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
