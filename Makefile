@@ -77,6 +77,52 @@ test: deps
 	$(MAKE) bup $(UNIT_BIN) $(HELPER_BIN)
 	sh t/run-tests.sh
 
+# Fuzzing (not part of `make test`; see t/fuzz/README): each harness
+# t/fuzz/fuzz-NAME.c, built with clang's libFuzzer and the address and
+# undefined-behaviour sanitizers against its own copy of the library
+# objects, runs FUZZ_SECONDS from t/fuzz/corpus/NAME (the seeds) and
+# t/fuzz/work/NAME (what it found, kept between runs).  FUZZ=NAME...
+# runs some only; crashes are saved as t/fuzz/work/NAME-crash-*.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS ?= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_FLAGS ?= -timeout=10 -rss_limit_mb=2048 -detect_leaks=0
+FUZZ_DIR = t/fuzz/build
+FUZZ_ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -I. \
+	$(filter-out -Wno-format-truncation,$(WARN)) $(FUZZ_CFLAGS)
+FUZZ_SRC = $(sort $(wildcard t/fuzz/fuzz-*.c))
+FUZZ_NAMES = $(FUZZ_SRC:t/fuzz/fuzz-%.c=%)
+FUZZ ?= $(FUZZ_NAMES)
+FUZZ_OBJ = $(LIB_SRC:lib/%.c=$(FUZZ_DIR)/%.o)
+
+$(FUZZ_DIR)/%.o: lib/%.c $(wildcard lib/*.h) Makefile
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-%: t/fuzz/fuzz-%.c t/fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer \
+		-Wl,--wrap=map_file,--wrap=munmap -o $@ $< $(FUZZ_OBJ) $(LIBS)
+
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz-build: $(FUZZ:%=$(FUZZ_DIR)/fuzz-%)
+
+fuzz: fuzz-build
+	@for n in $(FUZZ); do \
+		mkdir -p t/fuzz/work/$$n t/fuzz/corpus/$$n; \
+		echo "fuzz-$$n: $(FUZZ_SECONDS) s"; \
+		nice -n 10 $(FUZZ_DIR)/fuzz-$$n $(FUZZ_FLAGS) \
+			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=t/fuzz/work/$$n- \
+			t/fuzz/work/$$n t/fuzz/corpus/$$n 2>t/fuzz/work/$$n.log; \
+		rc=$$?; grep -E '^stat::(number_of_executed_units|average_exec_per_sec)|^#[0-9]+.*DONE' t/fuzz/work/$$n.log; \
+		if [ $$rc != 0 ]; then \
+			grep -A30 -E '^==[0-9]+==ERROR|runtime error|^fuzz-' t/fuzz/work/$$n.log | head -40; \
+			echo "fuzz-$$n FAILED (log: t/fuzz/work/$$n.log)"; exit 1; \
+		fi; \
+	done
+
 install: bup man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 bup $(DESTDIR)$(PREFIX)/bin/bup
@@ -86,6 +132,6 @@ install: bup man
 clean:
 	rm -f bup main.o $(LIB_OBJ) $(CMD_OBJ) help-pages.c help-pages.o libbup.a \
 		$(UNIT_BIN) $(HELPER_BIN) Documentation/*.1
-	rm -rf t/tmp
+	rm -rf t/tmp t/fuzz/build
 
-.PHONY: all man deps demo test install clean
+.PHONY: all man deps demo test install clean fuzz fuzz-build

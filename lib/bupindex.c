@@ -50,9 +50,20 @@ static void put_time(uint8_t *p, int64_t ns)
 	put_be(p + 8, (uint64_t)(ns - s * 1000000000), 8);
 }
 
+/*
+ * A time beyond what int64 nanoseconds hold (years before 1678 or after
+ * 2262: a damaged index, or a file dated so) saturates: the entry then
+ * only looks stale.
+ */
 static int64_t get_time(const uint8_t *p)
 {
-	return (int64_t)get_be(p, 8) * 1000000000 + (int64_t)get_be(p + 8, 8);
+	int64_t s = (int64_t)get_be(p, 8), ns = (int64_t)get_be(p + 8, 8), t;
+
+	if (__builtin_mul_overflow(s, (int64_t)1000000000, &t))
+		return s < 0 ? INT64_MIN : INT64_MAX;
+	if (__builtin_add_overflow(t, ns, &t))
+		return ns < 0 ? INT64_MIN : INT64_MAX;
+	return t;
 }
 
 void ixent_unpack(struct ixent *e, const uint8_t *p)

@@ -22,8 +22,9 @@ static void push(struct ixwalk *w, size_t entofs)
 	memset(f, 0, sizeof(*f));
 	f->entofs = entofs;
 	f->n = e.children_n;
-	f->next = e.children_ofs;
-	f->lo = e.children_ofs;
+	/* opening checked children_ofs only where there are children:
+	 * a childless root's may point anywhere */
+	f->next = f->lo = f->n ? e.children_ofs : entofs;
 }
 
 /*

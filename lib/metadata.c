@@ -192,12 +192,16 @@ static void get_bvec(struct cursor *c, struct buf *out)
 	c->n -= used;
 }
 
-/* A (seconds, ns) pair from a record, normalized as bup's ns total is. */
-static void set_time(int64_t s, uint64_t ns, int64_t *out_s, uint32_t *out_ns)
+/*
+ * A (seconds, ns) pair from a record, normalized as bup's ns total is;
+ * -1 if the seconds then leave int64 (only a damaged record does that).
+ */
+static int set_time(int64_t s, uint64_t ns, int64_t *out_s, uint32_t *out_ns)
 {
-	s += (int64_t)(ns / 1000000000);
-	*out_s = s;
+	if (__builtin_add_overflow(s, (int64_t)(ns / 1000000000), out_s))
+		return -1;
 	*out_ns = (uint32_t)(ns % 1000000000);
+	return 0;
 }
 
 static int load_common(struct metadata *m, struct cursor *c, int version)
@@ -231,11 +235,10 @@ static int load_common(struct metadata *m, struct cursor *c, int version)
 		if (size >= 0)
 			m->size = size;
 	}
-	if (c->bad)
+	if (c->bad || set_time(as, ans, &m->atime_s, &m->atime_ns) < 0 ||
+	    set_time(ms, mns, &m->mtime_s, &m->mtime_ns) < 0 ||
+	    set_time(cs, cns, &m->ctime_s, &m->ctime_ns) < 0)
 		return -1;
-	set_time(as, ans, &m->atime_s, &m->atime_ns);
-	set_time(ms, mns, &m->mtime_s, &m->mtime_ns);
-	set_time(cs, cns, &m->ctime_s, &m->ctime_ns);
 	m->has_common = 1;
 	return 0;
 }

@@ -55,6 +55,12 @@ int midx_open(struct midx **out, const char *path, struct buf *why)
 		goto fail;
 	}
 	m->nr = get_be32(m->fanout + (((size_t)1 << m->bits) - 1) * 4);
+	/* lookups trust it: no count may exceed the next (nor the total) */
+	for (size_t i = 1; i < (size_t)1 << m->bits; i++)
+		if (get_be32(m->fanout + 4 * i) < get_be32(m->fanout + 4 * (i - 1))) {
+			buf_addf(why, "'%s' has a corrupt fanout table", path);
+			goto fail;
+		}
 	m->shas = m->fanout + ((size_t)4 << m->bits);
 	m->which = m->shas + (size_t)m->nr * 20;
 	need += (size_t)m->nr * 24;

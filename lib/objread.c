@@ -85,9 +85,13 @@ void objreader_free(struct objreader *rd)
 	free(rd);
 }
 
+/*
+ * The pack offset of entry i; UINT64_MAX (beyond any pack) if it names
+ * a slot past the end of the idx's 64-bit offset table.
+ */
 static uint64_t idx_offset(const struct packidx *idx, uint32_t i)
 {
-	const uint8_t *ofs32;
+	const uint8_t *ofs32, *ofs64, *end = idx->map + idx->map_len - 40;
 	uint32_t o;
 
 	if (idx->version == 1)
@@ -96,7 +100,11 @@ static uint64_t idx_offset(const struct packidx *idx, uint32_t i)
 	o = get_be32(ofs32 + (size_t)i * 4);
 	if (!(o & 0x80000000u))
 		return o;
-	return get_be64(ofs32 + (size_t)idx->nr * 4 + (size_t)(o & 0x7fffffffu) * 8);
+	ofs64 = ofs32 + (size_t)idx->nr * 4;
+	o &= 0x7fffffffu;
+	if ((size_t)(end - ofs64) / 8 <= o)
+		return UINT64_MAX;
+	return get_be64(ofs64 + (size_t)o * 8);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -110,28 +118,44 @@ static int corrupt(const struct rpack *p, const char *what)
 	return error("corrupt pack '%s': %s", p->packpath, what);
 }
 
-/* Open the pack and sort its offsets, so an object's extent is known. */
+/*
+ * Open the pack and sort its offsets, so an object's extent is known.
+ * On failure the pack is left closed (the next read reports it again).
+ */
 static int open_pack(struct rpack *p)
 {
 	struct stat st;
 	uint32_t n = p->idx->nr;
+	int ret = 0;
 
 	p->fd = open(p->packpath, O_RDONLY | O_CLOEXEC);
 	if (p->fd < 0)
 		return error_errno("cannot open '%s'", p->packpath);
-	if (fstat(p->fd, &st) < 0)
-		return error_errno("cannot stat '%s'", p->packpath);
+	if (fstat(p->fd, &st) < 0) {
+		ret = error_errno("cannot stat '%s'", p->packpath);
+		goto fail;
+	}
 	p->size = (uint64_t)st.st_size;
-	if (p->size < 12 + 20)
-		return corrupt(p, "too short");
+	if (p->size < 12 + 20) {
+		ret = corrupt(p, "too short");
+		goto fail;
+	}
 	p->ends = xmalloc(((size_t)n + 1) * sizeof(*p->ends));
 	for (uint32_t i = 0; i < n; i++)
 		p->ends[i] = idx_offset(p->idx, i);
 	qsort(p->ends, n, sizeof(*p->ends), cmp_u64);
 	p->ends[n] = p->size - 20;
-	if (n && (p->ends[0] < 12 || p->ends[n - 1] >= p->ends[n]))
-		return corrupt(p, "offsets outside the pack");
+	if (n && (p->ends[0] < 12 || p->ends[n - 1] >= p->ends[n])) {
+		ret = corrupt(p, "offsets outside the pack");
+		goto fail;
+	}
 	return 0;
+fail:
+	close(p->fd);
+	p->fd = -1;
+	free(p->ends);
+	p->ends = NULL;
+	return ret;
 }
 
 /* The offset after the object at `ofs`. */
@@ -185,6 +209,9 @@ static int read_at(struct objreader *rd, struct rpack *p, uint32_t i,
 	}
 	if (t < OBJ_COMMIT || t > OBJ_TAG)
 		return 0;		/* a delta: libgit2's job */
+	/* deflate expands at most 1032 times: a bigger size is a lie */
+	if (size / 1032 > (uint64_t)(qend - q))
+		return corrupt(p, "object size beyond what its data holds");
 	buf_reset(out);
 	buf_grow(out, (size_t)size + 1);
 	if (libdeflate_zlib_decompress(rd->z, q, (size_t)(qend - q), out->data,

@@ -155,6 +155,26 @@ static void test_header_and_corruption(void **state)
 	buf_release(&b);
 }
 
+/* Times too large for int64 nanoseconds (found by fuzzing: an overflow). */
+static void test_time_out_of_range(void **state)
+{
+	static const uint8_t big[8] = { 0x10, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t small[8] = { 0xf0, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t ns_big[8] = { 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t p[IX_ENTLEN];
+	struct ixent e;
+
+	memset(p, 0, sizeof(p));
+	memcpy(p + 24, big, 8);		/* ctime seconds 2^60 */
+	memcpy(p + 40, small, 8);	/* mtime seconds -2^60 */
+	memcpy(p + 56 + 8, ns_big, 8);	/* atime 0 s, INT64_MAX ns */
+	p[56 + 7] = 1;			/* ... and 1 s */
+	ixent_unpack(&e, p);
+	assert_true(e.ctime == INT64_MAX);
+	assert_true(e.mtime == INT64_MIN);
+	assert_true(e.atime == INT64_MAX);
+}
+
 static void test_tmax_clamp(void **state)
 {
 	struct bupindex ix;
@@ -288,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_children_links),
 		cmocka_unit_test(test_header_and_corruption),
+		cmocka_unit_test(test_time_out_of_range),
 		cmocka_unit_test(test_tmax_clamp),
 		cmocka_unit_test(test_merge_precedence),
 		cmocka_unit_test(test_repack_invalidates_ancestors),

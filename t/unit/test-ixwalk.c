@@ -170,12 +170,54 @@ static void test_empty_index(void **state)
 	bupindex_close(&ix);
 }
 
+/*
+ * A root without children whose children_ofs points past the file
+ * (opening checks it only where there are children; found by fuzzing:
+ * the walk then computed a range to drop from the mapping far outside
+ * it) walks as the root alone, its frame inside the file.
+ */
+static void test_childless_root_bad_link(void **state)
+{
+	struct bupindex ix;
+	struct ixwalk w;
+	struct buf b = BUF_INIT;
+	uint8_t ent[IX_ENTLEN], count[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+	char name[300];
+	(void)state;
+
+	memset(ent, 0, sizeof(ent));
+	memset(ent + 110, 0xff, 8);	/* children_ofs; children_n 0 */
+	ent[117] = 0x38;
+	buf_add(&b, IX_HDR, IX_HDRLEN);
+	buf_add(&b, "/", 2);
+	buf_add(&b, ent, sizeof(ent));
+	buf_add(&b, count, sizeof(count));
+	snprintf(name, sizeof(name), "%s/childless", dir);
+	{
+		FILE *f = fopen(name, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+		fclose(f);
+	}
+
+	assert_int_equal(bupindex_open(&ix, name), 0);
+	ixwalk_start(&w, &ix, NULL, NULL, NULL);
+	assert_int_equal(ixwalk_next(&w), 1);
+	assert_string_equal(w.path.data, "/");
+	assert_true(w.stack[0].lo <= ix.size && w.stack[0].next <= ix.size);
+	assert_int_equal(ixwalk_next(&w), 0);
+	ixwalk_release(&w);
+	bupindex_close(&ix);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk_all_and_prefixes),
 		cmocka_unit_test(test_repack_and_find),
 		cmocka_unit_test(test_empty_index),
+		cmocka_unit_test(test_childless_root_bad_link),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

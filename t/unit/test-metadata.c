@@ -207,6 +207,58 @@ static void test_legacy_records(void **state)
 	buf_release(&body);
 }
 
+/*
+ * A common record whose nanoseconds carry its seconds past INT64_MAX
+ * (found by fuzzing: a signed overflow) is malformed.
+ */
+static void test_time_overflow(void **state)
+{
+	struct metadata m;
+	struct buf rec = BUF_INIT, body = BUF_INIT;
+	size_t used;
+	(void)state;
+
+	vint_encode(&body, 0100644);
+	vint_encode(&body, 0);
+	bvec_encode(&body, "", 0);
+	vint_encode(&body, 0);
+	bvec_encode(&body, "", 0);
+	vint_encode(&body, 0);
+	vint_encode(&body, INT64_MAX); vuint_encode(&body, 2000000000);
+	vint_encode(&body, 0); vuint_encode(&body, 0);
+	vint_encode(&body, 0); vuint_encode(&body, 0);
+	vint_encode(&body, 5);
+	vuint_encode(&rec, 10);
+	bvec_encode(&rec, body.data, body.len);
+	vuint_encode(&rec, 0);
+
+	metadata_init(&m);
+	assert_int_equal(metadata_decode(&m, (uint8_t *)rec.data, rec.len, &used), -1);
+	metadata_release(&m);
+	/* one second less is still a time */
+	buf_reset(&rec);
+	buf_reset(&body);
+	vint_encode(&body, 0100644);
+	vint_encode(&body, 0);
+	bvec_encode(&body, "", 0);
+	vint_encode(&body, 0);
+	bvec_encode(&body, "", 0);
+	vint_encode(&body, 0);
+	vint_encode(&body, INT64_MAX - 2); vuint_encode(&body, 2000000001);
+	vint_encode(&body, 0); vuint_encode(&body, 0);
+	vint_encode(&body, 0); vuint_encode(&body, 0);
+	vint_encode(&body, 5);
+	vuint_encode(&rec, 10);
+	bvec_encode(&rec, body.data, body.len);
+	vuint_encode(&rec, 0);
+	metadata_init(&m);
+	assert_int_equal(metadata_decode(&m, (uint8_t *)rec.data, rec.len, &used), 0);
+	assert_true(m.atime_s == INT64_MAX && m.atime_ns == 1);
+	metadata_release(&m);
+	buf_release(&rec);
+	buf_release(&body);
+}
+
 static void test_text_forms(void **state)
 {
 	struct metadata m;
@@ -264,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_all_records),
 		cmocka_unit_test(test_empty_and_unknown),
 		cmocka_unit_test(test_legacy_records),
+		cmocka_unit_test(test_time_overflow),
 		cmocka_unit_test(test_text_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -545,6 +545,11 @@ static void test_midx_open_rejects(void **state)
 	memcpy(d, b.data, b.len);
 	d[11] = 40;
 	assert_rejected(dir, "bits.midx", d, b.len, NULL);
+	/* a fanout count above the next (found by fuzzing: lookups read
+	 * beyond the table) */
+	memcpy(d, b.data, b.len);
+	d[12] = 0x60;
+	assert_rejected(dir, "fanout.midx", d, b.len, "fanout");
 	/* a which value beyond the name list */
 	memcpy(d, b.data, b.len);
 	d[12 + 8 + 20 * 500 + 3] = 7;
