@@ -45,25 +45,34 @@ static int64_t floordiv(int64_t a, int64_t b)
 
 static void put_time(uint8_t *p, int64_t ns)
 {
-	int64_t s = floordiv(ns, 1000000000);
-	put_be(p, (uint64_t)s, 8);
-	put_be(p + 8, (uint64_t)(ns - s * 1000000000), 8);
+	int64_t r = ns % 1000000000;
+
+	if (r < 0)
+		r += 1000000000;
+	put_be(p, (uint64_t)floordiv(ns, 1000000000), 8);
+	put_be(p + 8, (uint64_t)r, 8);
 }
 
 /*
- * A time beyond what int64 nanoseconds hold (years before 1678 or after
- * 2262: a damaged index, or a file dated so) saturates: the entry then
- * only looks stale.
+ * Seconds and nanoseconds as one int64 of nanoseconds.  A time beyond
+ * what that holds (years before 1678 or after 2262: a damaged index, or
+ * a file dated so) saturates, the same way from the index and from
+ * lstat, so such a file compares equal to its entry.
  */
-static int64_t get_time(const uint8_t *p)
+static int64_t time_ns(int64_t s, int64_t ns)
 {
-	int64_t s = (int64_t)get_be(p, 8), ns = (int64_t)get_be(p + 8, 8), t;
+	int64_t t;
 
 	if (__builtin_mul_overflow(s, (int64_t)1000000000, &t))
 		return s < 0 ? INT64_MIN : INT64_MAX;
 	if (__builtin_add_overflow(t, ns, &t))
 		return ns < 0 ? INT64_MIN : INT64_MAX;
 	return t;
+}
+
+static int64_t get_time(const uint8_t *p)
+{
+	return time_ns((int64_t)get_be(p, 8), (int64_t)get_be(p + 8, 8));
 }
 
 void ixent_unpack(struct ixent *e, const uint8_t *p)
@@ -109,7 +118,7 @@ int ixent_sha_empty(const struct ixent *e)
 
 static int64_t st_ns(const struct timespec *t)
 {
-	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+	return time_ns((int64_t)t->tv_sec, (int64_t)t->tv_nsec);
 }
 
 int ixent_stale(const struct ixent *e, const struct stat *st, int check_device)

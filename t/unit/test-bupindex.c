@@ -175,6 +175,38 @@ static void test_time_out_of_range(void **state)
 	assert_true(e.atime == INT64_MAX);
 }
 
+/*
+ * A file dated after 2262 (or before 1678) saturates from lstat as from
+ * the index, so an unchanged one is not stale; packing the saturated
+ * values and reading them back gives them again.
+ */
+static void test_stat_time_out_of_range(void **state)
+{
+	uint8_t p[IX_ENTLEN];
+	struct ixent e, back;
+	struct stat st;
+
+	memset(&e, 0, sizeof(e));
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | 0644;
+	st.st_nlink = 1;
+	st.st_mtim.tv_sec = 10000000000LL;	/* year 2286 */
+	st.st_mtim.tv_nsec = 5;
+	st.st_ctim.tv_sec = -10000000000LL;	/* year 1653 */
+	st.st_atim.tv_sec = INT64_MAX;
+	ixent_update_from_stat(&e, &st, 0);
+	assert_true(e.mtime == INT64_MAX);
+	assert_true(e.ctime == INT64_MIN);
+	assert_true(e.atime == INT64_MAX);
+	ixent_validate(&e, 0100644, ix_fake_sha);
+	assert_int_equal(ixent_stale(&e, &st, 1), 0);
+	ixent_pack(&e, p);
+	ixent_unpack(&back, p);
+	assert_true(back.mtime == INT64_MAX);
+	assert_true(back.ctime == INT64_MIN);
+	assert_int_equal(ixent_stale(&back, &st, 1), 0);
+}
+
 static void test_tmax_clamp(void **state)
 {
 	struct bupindex ix;
@@ -310,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_header_and_corruption),
 		cmocka_unit_test(test_time_out_of_range),
 		cmocka_unit_test(test_tmax_clamp),
+		cmocka_unit_test(test_stat_time_out_of_range),
 		cmocka_unit_test(test_merge_precedence),
 		cmocka_unit_test(test_repack_invalidates_ancestors),
 		cmocka_unit_test(test_metastore_reuse),
