@@ -165,9 +165,14 @@ static void cleanup_all(void)
 
 static void on_signal(int sig)
 {
+	int e = errno;
+
 	cleanup_all();
 	signal(sig, SIG_DFL);
 	raise(sig);
+	/* it is blocked in here and ends us as we return; errno is put
+	 * back all the same, as a handler should */
+	errno = e;
 }
 
 static void set_active(struct packwriter *pw, int on)
