@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,13 @@ struct graft {
 struct save {
 	struct packwriter *pw;
 	struct bupindex ix;
+	/*
+	 * The reader thread's plan walks the mapped index while the walk
+	 * here rewrites entries in it (a directory just after its last
+	 * file, when the plan may be on it; the ancestors of an entry
+	 * left invalid): one at a time.
+	 */
+	pthread_mutex_t ix_lock;
 	struct hlinkdb hl;
 	const uint8_t *meta_map;	/* bupindex.meta */
 	const char *meta_name;
@@ -623,6 +631,14 @@ static void drop_mapped_pages(struct save *s)
 		madvise((void *)s->meta_map, s->meta_len, MADV_DONTNEED);
 }
 
+/* ixwalk_repack(), under ix_lock: the plan may be reading the entry. */
+static void repack(struct save *s, struct ixwalk *w, const struct ixent *e)
+{
+	pthread_mutex_lock(&s->ix_lock);
+	ixwalk_repack(w, e);
+	pthread_mutex_unlock(&s->ix_lock);
+}
+
 static void process(struct save *s, struct ixwalk *w)
 {
 	const char *name = w->path.data, *file;
@@ -743,7 +759,7 @@ static void process(struct save *s, struct ixwalk *w)
 				e.flags &= ~IX_HASHVALID;
 			else
 				ixent_validate(&e, GIT_MODE_TREE, tree.hash);
-			ixwalk_repack(w, &e);
+			repack(s, w, &e);
 		}
 		if (exists && wasmissing)
 			s->count += oldsize;
@@ -807,7 +823,7 @@ static void process(struct save *s, struct ixwalk *w)
 		}
 		if (have_id) {
 			ixent_validate(&e, mode, id.hash);
-			ixwalk_repack(w, &e);
+			repack(s, w, &e);
 			encode_meta(&m, &enc);
 			savetree_add(&s->tree, file, flen, e.mode, e.gitmode, &id,
 				     enc.data, enc.len);
@@ -850,6 +866,7 @@ static int plan_next(void *ctx, struct buf *path)
 
 	for (;;) {
 		struct ixent e;
+		int more;
 		if (!p->started) {
 			if (p->src >= p->rps->nr)
 				return 0;
@@ -857,13 +874,17 @@ static int plan_next(void *ctx, struct buf *path)
 				     want_plan, s);
 			p->started = 1;
 		}
-		if (!ixwalk_next(&p->w)) {
+		pthread_mutex_lock(&s->ix_lock);
+		more = ixwalk_next(&p->w);
+		if (more)
+			bupindex_entry_load(&s->ix, p->w.ofs, &e);
+		pthread_mutex_unlock(&s->ix_lock);
+		if (!more) {
 			ixwalk_release(&p->w);
 			p->started = 0;
 			p->src++;
 			continue;
 		}
-		bupindex_entry_load(&s->ix, p->w.ofs, &e);
 		if (!S_ISREG(e.mode) || !(e.flags & IX_EXISTS) ||
 		    (s->smaller && (int64_t)e.size >= s->smaller) ||
 		    ixent_valid(&e))
@@ -1032,6 +1053,7 @@ int cmd_save(int argc, char **argv)
 	memset(&plan, 0, sizeof(plan));
 	plan.s = &s;
 	plan.rps = &rps;
+	pthread_mutex_init(&s.ix_lock, NULL);
 	s.reader = savereader_start(plan_next, &plan);
 
 	for (size_t i = 0; i < rps.nr; i++) {
@@ -1062,6 +1084,7 @@ int cmd_save(int argc, char **argv)
 	release_held(&s);
 	free(s.held);
 	savereader_finish(s.reader);
+	pthread_mutex_destroy(&s.ix_lock);
 
 	if (s.progress) {
 		double pct = s.total ? s.count * 100.0 / s.total : 100;

@@ -109,7 +109,9 @@ void buf_setlen(struct buf *b, size_t len)
 	if (len > (b->alloc ? b->alloc - 1 : 0))
 		BUG("buf_setlen beyond allocation");
 	b->len = len;
-	b->data[len] = 0;
+	/* buf_empty is shared by every thread's empty buffers: never written */
+	if (b->alloc)
+		b->data[len] = 0;
 }
 
 void buf_add(struct buf *b, const void *data, size_t len)

@@ -835,6 +835,10 @@ int midx_pick(const char *dir, struct midx_picked *out, midx_pick_fn report,
 		struct stat st;
 		buf_reset(&why);
 		if (midx_open(&m, files.items[i], &why) < 0) {
+			/* gone since listed: a midx --auto removed it (maybe
+			 * ours, on the packwriter's finisher thread) */
+			if (access(files.items[i], F_OK) < 0 && errno == ENOENT)
+				continue;
 			report(ctx, MIDX_BROKEN, files.items[i], why.data);
 			continue;
 		}

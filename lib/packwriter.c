@@ -96,12 +96,14 @@ struct packwriter {
 	 */
 	sem_t work_sem, done_sem;
 	struct job jobs[RING];
-	uint64_t head;			/* the writer's */
+	uint64_t head;			/* the writer's; workers read it: atomic */
 	uint64_t tail, next_claim;	/* atomic */
 	/*
 	 * The writer sleeps only when the ring is full, until job `wake_at`
 	 * is done (a quarter of the ring ahead): one wake-up per batch of
-	 * objects, not one per object.
+	 * objects, not one per object.  Atomic: a worker that saw
+	 * writer_waiting reads it and `head` while the writer may have
+	 * taken itself off and moved on (see drain()).
 	 */
 	uint64_t wake_at;
 	int writer_waiting;		/* atomic */
@@ -163,9 +165,14 @@ static void cleanup_all(void)
 
 static void on_signal(int sig)
 {
+	int e = errno;
+
 	cleanup_all();
 	signal(sig, SIG_DFL);
 	raise(sig);
+	/* it is blocked in here and ends us as we return; errno is put
+	 * back all the same, as a handler should */
+	errno = e;
 }
 
 static void set_active(struct packwriter *pw, int on)
@@ -232,8 +239,8 @@ static int job_done(const struct job *j)
 /* Jobs finish out of order: the head and the wake-up job must be done. */
 static int writer_can_go(const struct packwriter *pw)
 {
-	return job_done(&pw->jobs[pw->head % RING]) &&
-		job_done(&pw->jobs[pw->wake_at % RING]);
+	return job_done(&pw->jobs[LOAD(pw->head) % RING]) &&
+		job_done(&pw->jobs[LOAD(pw->wake_at) % RING]);
 }
 
 /* Claim the next queued job, or NULL if there is none. */
@@ -659,7 +666,7 @@ static void write_head(struct packwriter *pw)
 	pw->st.bytes_in += j->len;
 	pw->st.bytes_out += hlen + j->out_len;
 	STORE(j->state, JOB_FREE);
-	pw->head++;
+	STORE(pw->head, pw->head + 1);
 	if (pw->outbytes >= pw->max_size || pw->cur.nr >= pw->max_objects)
 		finish_pack(pw, 0);
 }
@@ -686,6 +693,7 @@ static void wake_workers(struct packwriter *pw, int all)
 static void drain(struct packwriter *pw, int all)
 {
 	uint64_t tail = pw->tail;	/* only this thread changes it */
+	uint64_t wake_at;
 
 	while (pw->head < tail) {
 		if (job_done(&pw->jobs[pw->head % RING])) {
@@ -695,9 +703,8 @@ static void drain(struct packwriter *pw, int all)
 		if (!all && tail - pw->head < RING)
 			break;
 		wake_workers(pw, 1);
-		pw->wake_at = pw->head + (all ? 0 : RING / 4);
-		if (pw->wake_at >= tail)
-			pw->wake_at = tail - 1;
+		wake_at = pw->head + (all ? 0 : RING / 4);
+		STORE(pw->wake_at, wake_at < tail ? wake_at : tail - 1);
 		/* waiting first, then look: a worker marks a job done
 		 * first, then looks at writer_waiting; the one that takes
 		 * it posts.  Done jobs stay done, so after the post we can go. */

@@ -188,22 +188,24 @@ static size_t find_ofs_avx512(const uint8_t *buf, size_t len, int *bits)
 	return scan_scalar(buf, i, len, bits);
 }
 
+/*
+ * __builtin_cpu_supports() tests bits libgcc set at startup: cheap, and
+ * nothing cached here that the threads cutting at once (the reader
+ * threads of split and save, and save's own) would race to fill.
+ */
 size_t rollsum_find_ofs_avx2(const uint8_t *buf, size_t len, int *bits)
 {
-	static int ok = -1;
-	if (ok < 0)
-		ok = __builtin_cpu_supports("avx2");
-	return ok ? find_ofs_avx2(buf, len, bits) : scan_scalar(buf, 0, len, bits);
+	if (__builtin_cpu_supports("avx2"))
+		return find_ofs_avx2(buf, len, bits);
+	return scan_scalar(buf, 0, len, bits);
 }
 
 size_t rollsum_find_ofs_avx512(const uint8_t *buf, size_t len, int *bits)
 {
-	static int ok = -1;
-	if (ok < 0)
-		ok = __builtin_cpu_supports("avx512f") &&
-		     __builtin_cpu_supports("avx512bw");
-	return ok ? find_ofs_avx512(buf, len, bits) :
-		    rollsum_find_ofs_avx2(buf, len, bits);
+	if (__builtin_cpu_supports("avx512f") &&
+	    __builtin_cpu_supports("avx512bw"))
+		return find_ofs_avx512(buf, len, bits);
+	return rollsum_find_ofs_avx2(buf, len, bits);
 }
 
 size_t rollsum_find_ofs(const uint8_t *buf, size_t len, int *bits)

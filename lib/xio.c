@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 ssize_t read_in_full(int fd, void *buf, size_t len)
@@ -206,18 +209,42 @@ void remove_tree(const char *path)
 	rmdir(path);
 }
 
+/*
+ * mkstemp(), but the file is made 0666 & ~umask, as open() makes files.
+ * (Not mkstemp's 0600 and then umask(0) to learn the umask: the umask is
+ * the process's, and packwriter's finisher thread writes midx and bloom
+ * files while the caller's thread creates the next pack.)
+ */
+static int make_temp(char *tmpl)
+{
+	static const char chars[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	char *x = tmpl + strlen(tmpl) - 6;
+
+	for (int tries = 0; tries < 1000; tries++) {
+		uint64_t r;
+		struct timespec ts;
+		int fd;
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			r = (uint64_t)ts.tv_nsec * 2654435761u + (uint64_t)tries;
+		}
+		for (int i = 0; i < 6; i++, r /= 62)
+			x[i] = chars[r % 62];
+		fd = open(tmpl, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
 int atomic_file_open(struct atomic_file *af, const char *target)
 {
 	af->target = xstrdup(target);
 	buf_init(&af->tmp, 0);
 	buf_addf(&af->tmp, "%s.tmp-%ld-XXXXXX", target, (long)getpid());
-	af->fd = mkstemp(af->tmp.data);
-	if (af->fd >= 0) {
-		/* mkstemp makes 0600; give the file the usual 0666 & ~umask */
-		mode_t mask = umask(0);
-		umask(mask);
-		fchmod(af->fd, 0666 & ~mask);
-	}
+	af->fd = make_temp(af->tmp.data);
 	if (af->fd < 0) {
 		int e = errno;
 		free(af->target);

@@ -171,6 +171,30 @@ static void test_buf_setlen_reset(void **state)
 	assert_invariants(&b);
 }
 
+/*
+ * Empty buffers of every thread share buf_empty: nothing may write it,
+ * not even its NUL (a data race between threads resetting their own
+ * empty buffers).  Mark it to see a write, and put the NUL back.
+ */
+static void test_buf_empty_never_written(void **state)
+{
+	struct buf b = BUF_INIT;
+	char seen;
+	(void)state;
+	buf_empty[0] = 'x';
+	buf_reset(&b);
+	buf_setlen(&b, 0);
+	buf_add(&b, "", 0);
+	buf_adds(&b, "");
+	buf_addf(&b, "%s", "");
+	buf_consume(&b, 0);
+	buf_release(&b);
+	buf_init(&b, 0);
+	seen = buf_empty[0];
+	buf_empty[0] = 0;
+	assert_int_equal(seen, 'x');
+}
+
 static void test_buf_consume(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -317,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_buf_addch_grows),
 		cmocka_unit_test(test_buf_addf),
 		cmocka_unit_test(test_buf_setlen_reset),
+		cmocka_unit_test(test_buf_empty_never_written),
 		cmocka_unit_test(test_buf_consume),
 		cmocka_unit_test(test_buf_detach),
 		cmocka_unit_test(test_buf_grow),

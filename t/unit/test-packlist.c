@@ -373,6 +373,35 @@ static void test_packlist_broken_files(void **state)
 	free_set(&s[1]);
 }
 
+/*
+ * A midx listed but gone when opened (a midx --auto removed it, as the
+ * packwriter's finisher thread does while the next pack fills): skipped
+ * without a warning.  A dangling symlink is such a name.
+ */
+static void test_packlist_midx_gone(void **state)
+{
+	char dir[512], m1[1024], gone[1024];
+	struct set s[3];
+	struct packlist pl;
+	(void)state;
+	new_dir(dir, sizeof(dir));
+	make_three(dir, s);
+	char *in[] = { s[0].path, s[1].path, s[2].path };
+	merge(dir, in, 3, m1, sizeof(m1));
+	snprintf(gone, sizeof(gone), "%s/midx-gone.midx", dir);
+	assert_int_equal(symlink("midx-removed.midx", gone), 0);
+	packlist_init(&pl, dir);
+	nr_warnings = 0;
+	assert_int_equal(packlist_refresh(&pl), 0);
+	assert_int_equal(nr_warnings, 0);
+	assert_int_equal(pl.nr, 1);
+	assert_non_null(pl.ents[0].midx);
+	check_answers(&pl, s, 3);
+	packlist_release(&pl);
+	for (int i = 0; i < 3; i++)
+		free_set(&s[i]);
+}
+
 struct collect {
 	uint8_t *ids;
 	size_t nr, cap, stop_at;
@@ -479,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_packlist_with_bloom),
 		cmocka_unit_test(test_packlist_stale_midx),
 		cmocka_unit_test(test_packlist_broken_files),
+		cmocka_unit_test(test_packlist_midx_gone),
 		cmocka_unit_test(test_packlist_foreach_sorted),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
