@@ -163,6 +163,21 @@ static void cleanup_all(void)
 	}
 }
 
+/*
+ * A thread that dies while another one is ending the process: if it is
+ * a finisher, the cleanup waiting for its byte may go on (the finisher
+ * does no more, and its files are removed as for any failed pack).
+ */
+static void finisher_died(void)
+{
+	for (struct packwriter *pw = active; pw; pw = pw->next_active)
+		if (pw->fin_thread &&
+		    pthread_equal(pthread_self(), pw->finisher))
+			while (write(pw->fin_pipe[1], "", 1) < 0 &&
+			       errno == EINTR)
+				;
+}
+
 static void on_signal(int sig)
 {
 	int e = errno;
@@ -186,7 +201,8 @@ static void set_active(struct packwriter *pw, int on)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
 		sigaction(SIGPIPE, &sa, NULL);
-		usage_set_cleanup(cleanup_all);
+		usage_add_cleanup(cleanup_all);
+		usage_set_died_meanwhile(finisher_died);
 		hooked = 1;
 	}
 	if (on) {

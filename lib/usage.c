@@ -2,9 +2,11 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int debug_level;
 
@@ -14,13 +16,82 @@ static void default_report(const char *prefix, const char *msg)
 	fprintf(stderr, "%s%s\n", prefix, msg);
 }
 
+/*
+ * The end of a fatal error: what the process wrote is flushed, and it
+ * ends without exit()'s atexit handlers.  Those tear down libraries
+ * (OpenSSL's among them) that the packwriter's and reader's threads may
+ * still be using: on a full disk a worker then failed to start a SHA-1
+ * and printed a second, misleading error.
+ */
+static void fatal_exit(int status)
+{
+	fflush(NULL);
+	_exit(status);
+}
+
 static report_fn report = default_report;
-static exit_fn exit_routine = exit;
-static void (*cleanup)(void);
+static exit_fn exit_routine = fatal_exit;
+/* what die() runs before the exit, last added first; then forgotten */
+#define MAX_CLEANUPS 4
+static pthread_mutex_t cleanup_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*cleanups[MAX_CLEANUPS])(void);
+static int nr_cleanups;
+static void (*died_meanwhile)(void);
 
 void usage_set_report(report_fn fn) { report = fn ? fn : default_report; }
-void usage_set_exit(exit_fn fn) { exit_routine = fn ? fn : exit; }
-void usage_set_cleanup(void (*fn)(void)) { cleanup = fn; }
+void usage_set_exit(exit_fn fn) { exit_routine = fn ? fn : fatal_exit; }
+
+void usage_set_cleanup(void (*fn)(void))
+{
+	pthread_mutex_lock(&cleanup_lock);
+	nr_cleanups = 0;
+	if (fn)
+		cleanups[nr_cleanups++] = fn;
+	pthread_mutex_unlock(&cleanup_lock);
+}
+
+void usage_add_cleanup(void (*fn)(void))
+{
+	int i;
+
+	pthread_mutex_lock(&cleanup_lock);
+	for (i = 0; i < nr_cleanups && cleanups[i] != fn; i++)
+		;
+	if (i == nr_cleanups) {
+		if (nr_cleanups == MAX_CLEANUPS)
+			BUG("more than %d cleanups", MAX_CLEANUPS);
+		cleanups[nr_cleanups++] = fn;
+	}
+	pthread_mutex_unlock(&cleanup_lock);
+}
+void usage_set_died_meanwhile(void (*fn)(void)) { died_meanwhile = fn; }
+
+/*
+ * One thread ends the process.  Another thread that dies meanwhile (the
+ * first one's cleanup may make a worker fail) tells the died_meanwhile
+ * hook (the cleanup may be waiting for that thread) and waits for the
+ * end instead of running the cleanup and the exit a second time; the
+ * thread already exiting may die again (in the cleanup) and goes on.
+ */
+static int exit_claimed;
+static pthread_t exit_owner;
+
+static void claim_exit(void)
+{
+	int free_slot = 0;
+
+	if (__atomic_compare_exchange_n(&exit_claimed, &free_slot, 1, 0,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		exit_owner = pthread_self();
+		return;
+	}
+	if (pthread_equal(exit_owner, pthread_self()))
+		return;
+	if (died_meanwhile)
+		died_meanwhile();
+	for (;;)
+		pause();
+}
 
 static void vreport(const char *prefix, int err, const char *fmt, va_list ap)
 {
@@ -33,10 +104,17 @@ static void vreport(const char *prefix, int err, const char *fmt, va_list ap)
 
 static NORETURN void do_exit(int status)
 {
-	void (*fn)(void) = cleanup;
-	cleanup = NULL;
-	if (fn)
-		fn();
+	void (*fn[MAX_CLEANUPS])(void);
+	int n;
+
+	claim_exit();
+	pthread_mutex_lock(&cleanup_lock);
+	n = nr_cleanups;
+	memcpy(fn, cleanups, sizeof(fn));
+	nr_cleanups = 0;
+	pthread_mutex_unlock(&cleanup_lock);
+	while (n > 0)
+		fn[--n]();
 	exit_routine(status);
 	exit(status);
 }

@@ -54,7 +54,16 @@ typedef void (*report_fn)(const char *prefix, const char *msg);
 void usage_set_report(report_fn fn);
 typedef void (*exit_fn)(int status);
 void usage_set_exit(exit_fn fn);
-/* Called before exiting from die(): removes temp files etc. */
+/*
+ * Called before exiting from die(): removes temp files etc., the last
+ * added first, once.  usage_set_cleanup() makes fn the only one (NULL:
+ * none); usage_add_cleanup() adds fn unless it is there already.  One
+ * thread ends the process: another that dies meanwhile calls
+ * died_meanwhile (a cleanup may be waiting for it), then waits for the
+ * end.
+ */
 void usage_set_cleanup(void (*fn)(void));
+void usage_add_cleanup(void (*fn)(void));
+void usage_set_died_meanwhile(void (*fn)(void));
 
 #endif

@@ -1,8 +1,10 @@
 #include "xio.h"
+#include "usage.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -239,6 +241,29 @@ static int make_temp(char *tmpl)
 	return -1;
 }
 
+/* The atomic files open in this process (any thread's), for die(). */
+static pthread_mutex_t open_files_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct atomic_file *open_files;
+
+static void remove_open_files(void)
+{
+	pthread_mutex_lock(&open_files_lock);
+	for (struct atomic_file *af = open_files; af; af = af->next_open)
+		unlink(af->tmp.data);
+	pthread_mutex_unlock(&open_files_lock);
+}
+
+static void forget_open_file(struct atomic_file *af)
+{
+	pthread_mutex_lock(&open_files_lock);
+	for (struct atomic_file **p = &open_files; *p; p = &(*p)->next_open)
+		if (*p == af) {
+			*p = af->next_open;
+			break;
+		}
+	pthread_mutex_unlock(&open_files_lock);
+}
+
 int atomic_file_open(struct atomic_file *af, const char *target)
 {
 	af->target = xstrdup(target);
@@ -252,6 +277,11 @@ int atomic_file_open(struct atomic_file *af, const char *target)
 		errno = e;
 		return -1;
 	}
+	pthread_mutex_lock(&open_files_lock);
+	af->next_open = open_files;
+	open_files = af;
+	pthread_mutex_unlock(&open_files_lock);
+	usage_add_cleanup(remove_open_files);
 	return af->fd;
 }
 
@@ -284,6 +314,7 @@ void atomic_file_remove_stale(const char *dir)
 
 static void atomic_file_release(struct atomic_file *af)
 {
+	forget_open_file(af);
 	free(af->target);
 	af->target = NULL;
 	buf_release(&af->tmp);

@@ -43,6 +43,7 @@ void remove_tree(const char *path);
  * looks for) and returns its fd; atomic_file_commit() fsyncs, closes and
  * renames it over `target`, then fsyncs the directory;
  * atomic_file_abort() removes it.  -1 with errno on failure.
+ * A die() before the commit or abort removes the temporary file.
  * atomic_file_remove_stale() removes the temporary files in `dir` left
  * by processes that no longer exist (killed before commit or abort).
  */
@@ -50,6 +51,7 @@ struct atomic_file {
 	int fd;
 	char *target;
 	struct buf tmp;
+	struct atomic_file *next_open;	/* the files die() removes */
 };
 int atomic_file_open(struct atomic_file *af, const char *target);
 int atomic_file_commit(struct atomic_file *af);

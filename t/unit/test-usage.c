@@ -12,6 +12,8 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -200,6 +202,128 @@ static void test_usage_die(void **state)
 	usage_set_cleanup(NULL);
 }
 
+/* the cleanups run last added first, each once, then are forgotten */
+static char order[8];
+
+static void cleanup_a(void) { strncat(order, "a", sizeof(order) - strlen(order) - 1); }
+static void cleanup_b(void) { strncat(order, "b", sizeof(order) - strlen(order) - 1); }
+
+static void test_usage_cleanups(void **state)
+{
+	(void)state;
+	reset();
+	order[0] = 0;
+	usage_set_cleanup(NULL);
+	usage_add_cleanup(cleanup_a);
+	usage_add_cleanup(cleanup_b);
+	usage_add_cleanup(cleanup_a);	/* there already */
+	if (!setjmp(exit_jmp))
+		die("x");
+	assert_string_equal(order, "ba");
+	order[0] = 0;
+	if (!setjmp(exit_jmp))
+		die("y");
+	assert_string_equal(order, "");
+	/* set: the only one */
+	usage_add_cleanup(cleanup_a);
+	usage_set_cleanup(cleanup_b);
+	if (!setjmp(exit_jmp))
+		die("z");
+	assert_string_equal(order, "b");
+}
+
+/* die() removes the temporary files of atomic files not yet committed */
+static void test_usage_die_removes_atomic_files(void **state)
+{
+	char dir[] = "/tmp/test-usage-XXXXXX", done[64], open_one[64];
+	struct atomic_file a, b;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(done, sizeof(done), "%s/done", dir);
+	snprintf(open_one, sizeof(open_one), "%s/open", dir);
+	reset();
+	usage_set_cleanup(NULL);
+	assert_true(atomic_file_open(&a, done) >= 0);
+	assert_true(atomic_file_open(&b, open_one) >= 0);
+	assert_int_equal(atomic_file_commit(&a), 0);
+	assert_int_equal(access(b.tmp.data, F_OK), 0);
+	if (!setjmp(exit_jmp))
+		die("disk full");
+	assert_int_equal(access(b.tmp.data, F_OK), -1);
+	assert_int_equal(access(open_one, F_OK), -1);
+	assert_int_equal(access(done, F_OK), 0);
+	atomic_file_abort(&b);
+	unlink(done);
+	assert_int_equal(rmdir(dir), 0);	/* nothing else left */
+}
+
+/*
+ * A thread that dies while another is ending the process: its
+ * died_meanwhile hook runs (the cleanup may wait for it), it prints its
+ * message and waits; the first thread's cleanup and exit happen once.
+ * In a child process, since it really exits.
+ */
+static int meanwhile_pipe[2];
+
+static void *second_death(void *arg)
+{
+	(void)arg;
+	die("second");
+	return NULL;
+}
+
+static void meanwhile_hook(void)
+{
+	if (write(meanwhile_pipe[1], "m", 1) != 1)
+		abort();
+}
+
+static void cleanup_waits_for_second(void)
+{
+	pthread_t t;
+	char c;
+
+	pthread_create(&t, NULL, second_death, NULL);
+	if (read(meanwhile_pipe[0], &c, 1) != 1)
+		abort();
+	fprintf(stdout, "cleanup saw %c\n", c);
+}
+
+static void test_usage_died_meanwhile(void **state)
+{
+	int out[2], status;
+	char got[256];
+	ssize_t n;
+	pid_t pid;
+	(void)state;
+
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		alarm(20);		/* a hang ends as SIGALRM */
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		if (pipe(meanwhile_pipe) < 0)
+			abort();
+		usage_set_report(NULL);
+		usage_set_exit(NULL);
+		usage_set_died_meanwhile(meanwhile_hook);
+		usage_set_cleanup(cleanup_waits_for_second);
+		die("first");
+	}
+	close(out[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	n = read(out[0], got, sizeof(got) - 1);
+	close(out[0]);
+	assert_true(n > 0);
+	got[n] = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), EXIT_ERRORS);
+	assert_string_equal(got, "error: first\nerror: second\ncleanup saw m\n");
+}
+
 static void test_usage_long_message(void **state)
 {
 	char *big = malloc(10000);
@@ -285,6 +409,9 @@ int main(void)
 		cmocka_unit_test(test_usage_error_errno),
 		cmocka_unit_test(test_usage_errno_taken_first),
 		cmocka_unit_test(test_usage_die),
+		cmocka_unit_test(test_usage_cleanups),
+		cmocka_unit_test(test_usage_die_removes_atomic_files),
+		cmocka_unit_test(test_usage_died_meanwhile),
 		cmocka_unit_test(test_usage_long_message),
 		cmocka_unit_test(test_usage_debug_and_default),
 	};
