@@ -39,6 +39,7 @@ int cmd_init(int argc, char **argv)
 	struct options o;
 	char *path, *parent, *slash;
 	struct stat st;
+	int existed = 0;
 	git_repository *g;
 	git_config *cfg;
 	git_repository_init_options io = GIT_REPOSITORY_INIT_OPTIONS_INIT;
@@ -65,7 +66,8 @@ int cmd_init(int argc, char **argv)
 			die("could not init repository: '%s' exists but is not a directory",
 			    path);
 		/* Re-initialising a repository is fine; clobbering other data is not. */
-		if (access(head.data, F_OK) < 0 && !is_empty_dir(path))
+		existed = access(head.data, F_OK) == 0;
+		if (!existed && !is_empty_dir(path))
 			die("could not init repository: '%s' is not empty and is not a repository",
 			    path);
 		buf_release(&head);
@@ -84,7 +86,9 @@ int cmd_init(int argc, char **argv)
 	}
 	git_config_free(cfg);
 	git_repository_free(g);
-	logmsg("Initialized empty Git repository in %s/\n", path);
+	/* git's words, as bup (which runs `git init`) prints them. */
+	logmsg("%s in %s/\n", existed ? "Reinitialized existing Git repository" :
+	       "Initialized empty Git repository", path);
 	free(path);
 	opt_release(&o);
 	return EXIT_OK;

@@ -25,4 +25,14 @@ test_expect_success 'bup init makes a repository git accepts' '
 	test_fsck
 '
 
+test_expect_success ORACLE 'bup init again says the repository was reinitialized, as bup does' '
+	bup init 2>err &&
+	oracle_bup init 2>oerr &&
+	echo "Reinitialized existing Git repository in $BUP_DIR/" >expect &&
+	test_cmp expect err &&
+	grep -v "^hint:" oerr >oerr2 &&
+	test_cmp expect oerr2 &&
+	test_fsck
+'
+
 test_done
