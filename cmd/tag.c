@@ -16,12 +16,14 @@ static const char tag_usage[] =
 "d,delete=   Delete a tag\n"
 "f,force     Overwrite existing tag, or ignore missing tag when deleting\n";
 
+/* As bup, which looks the name up among the tags it lists: a name git
+ * would not accept (".x", "a..b") is simply not an existing tag. */
 static int tag_exists(struct repo *repo, const char *name)
 {
-	struct oid o;
+	git_oid id;
 	char ref[1024];
 	snprintf(ref, sizeof(ref), "refs/tags/%s", name);
-	return repo_read_ref(repo, ref, &o) == 1;
+	return git_reference_name_to_id(&id, repo->git, ref) == 0;
 }
 
 int cmd_tag(int argc, char **argv)

@@ -40,6 +40,7 @@ test_expect_success 'tag of a commit that does not exist exits 2' '
 test_expect_success 'tag names starting with a dot and empty names are refused' '
 	test_expect_code 97 bup tag .hidden one 2>err &&
 	grep "not a valid tag name" err &&
+	test "$(grep -c "^error:" err)" = 1 &&
 	test_expect_code 97 bup tag "" one 2>err &&
 	grep "must not be empty" err
 '
