@@ -1133,7 +1133,7 @@ int cmd_save(int argc, char **argv)
 	}
 	fflush(stdout);
 	/* The objects are durable before any ref names them. */
-	packwriter_close(s.pw);
+	s.errors += packwriter_close(s.pw);
 	if (name && repo_update_ref(&repo, refname, &commit,
 				    have_parent ? &parent : NULL, NULL) < 0)
 		s.errors++;
