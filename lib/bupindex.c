@@ -750,10 +750,17 @@ int bupindex_writer_flush(struct bupindex_writer *w)
 int bupindex_writer_commit(struct bupindex_writer *w)
 {
 	int ret = bupindex_writer_flush(w);
-	if (!ret && atomic_file_commit(&w->af) < 0)
-		ret = error_errno("cannot replace '%s'", w->af.target);
+	char *target = xstrdup(w->af.target);
+
+	/* the entries point into the metadata file: it goes first */
+	if (!ret && w->ms && metastore_sync(w->ms) < 0)
+		ret = -1;
+	/* the commit removes the temporary file itself if it fails */
 	if (ret)
 		atomic_file_abort(&w->af);
+	else if (atomic_file_commit(&w->af) < 0)
+		ret = error_errno("cannot replace '%s'", target);
+	free(target);
 	bupindex_writer_abort(w);
 	return ret;
 }
