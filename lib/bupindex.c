@@ -333,10 +333,14 @@ int bupindex_sync(struct bupindex *ix)
 
 void bupindex_close(struct bupindex *ix)
 {
-	if (ix->map) {
-		bupindex_sync(ix);
+	/*
+	 * No msync: the edits reach the file after munmap all the same, and
+	 * where they must be durable the caller has called bupindex_sync()
+	 * and reported its failure; a second report here would come after
+	 * the command had decided its outcome.
+	 */
+	if (ix->map)
 		munmap(ix->map, ix->size);
-	}
 	if (ix->fd >= 0)
 		close(ix->fd);
 	free(ix->filename);
