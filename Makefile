@@ -26,6 +26,9 @@ UNIT_SRC = $(sort $(wildcard t/unit/test-*.c))
 UNIT_BIN = $(UNIT_SRC:.c=)
 HELPER_SRC = $(sort $(wildcard t/helper/*.c))
 HELPER_BIN = $(HELPER_SRC:.c=)
+# LD_PRELOAD libraries for the tests (t/fault/*.c, one .so each)
+FAULT_SRC = $(sort $(wildcard t/fault/*.c))
+FAULT_SO = $(FAULT_SRC:.c=.so)
 
 all: bup man
 
@@ -55,6 +58,9 @@ t/unit/test-%: t/unit/test-%.c t/unit/helpers.h t/unit/idx-fixture.h libbup.a
 t/helper/%: t/helper/%.c libbup.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< libbup.a $(LIBS)
 
+t/fault/%.so: t/fault/%.c Makefile
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -74,7 +80,7 @@ demo: deps
 	git --git-dir="$${BUP_DIR:-$$HOME/.bup}" ls-tree sample
 
 test: deps
-	$(MAKE) bup $(UNIT_BIN) $(HELPER_BIN)
+	$(MAKE) bup $(UNIT_BIN) $(HELPER_BIN) $(FAULT_SO)
 	sh t/run-tests.sh
 
 # Fuzzing (not part of `make test`; see t/fuzz/README): each harness
@@ -131,7 +137,7 @@ install: bup man
 
 clean:
 	rm -f bup main.o $(LIB_OBJ) $(CMD_OBJ) help-pages.c help-pages.o libbup.a \
-		$(UNIT_BIN) $(HELPER_BIN) Documentation/*.1
+		$(UNIT_BIN) $(HELPER_BIN) $(FAULT_SO) Documentation/*.1
 	rm -rf t/tmp t/fuzz/build
 
 .PHONY: all man deps demo test install clean fuzz fuzz-build

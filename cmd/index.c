@@ -235,7 +235,8 @@ static void update_index(const char *top, const struct strlist *excluded,
 		if (bupindex_writer_commit(&u.wi) < 0)
 			exit_after_error(EXIT_ERRORS);
 	} else {
-		if (bupindex_sync(&u.ri) < 0)
+		/* entries changed in place may point to new metadata */
+		if (metastore_sync(u.ms) < 0 || bupindex_sync(&u.ri) < 0)
 			exit_after_error(EXIT_ERRORS);
 		if (bupindex_writer_flush(&u.wi) < 0)
 			exit_after_error(EXIT_ERRORS);

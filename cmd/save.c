@@ -1115,8 +1115,13 @@ int cmd_save(int argc, char **argv)
 		metadata_release(&m);
 		buf_release(&empty);
 	}
-	/* The index edits are durable before the commit names them. */
-	bupindex_sync(&s.ix);
+	/*
+	 * The index edits are durable before the commit names them.  They
+	 * are only a cache (an entry counts as saved only if the repository
+	 * has its object), so a failure is reported and counted, not fatal.
+	 */
+	if (bupindex_sync(&s.ix) < 0)
+		s.errors++;
 
 	if (want_tree)
 		printf("%s\n", oid_to_hex(&tree, hex));
@@ -1133,7 +1138,7 @@ int cmd_save(int argc, char **argv)
 	}
 	fflush(stdout);
 	/* The objects are durable before any ref names them. */
-	packwriter_close(s.pw);
+	s.errors += packwriter_close(s.pw);
 	if (name && repo_update_ref(&repo, refname, &commit,
 				    have_parent ? &parent : NULL, NULL) < 0)
 		s.errors++;

@@ -298,7 +298,7 @@ int cmd_split(int argc, char **argv)
 		buf_release(&msg);
 	}
 	/* The objects are durable before any ref names them. */
-	packwriter_close(s.pw);
+	errors += packwriter_close(s.pw);
 	if (name && repo_update_ref(&repo, refname, &commit,
 				    have_parent ? &parent : NULL, NULL) < 0)
 		errors++;

@@ -333,10 +333,14 @@ int bupindex_sync(struct bupindex *ix)
 
 void bupindex_close(struct bupindex *ix)
 {
-	if (ix->map) {
-		bupindex_sync(ix);
+	/*
+	 * No msync: the edits reach the file after munmap all the same, and
+	 * where they must be durable the caller has called bupindex_sync()
+	 * and reported its failure; a second report here would come after
+	 * the command had decided its outcome.
+	 */
+	if (ix->map)
 		munmap(ix->map, ix->size);
-	}
 	if (ix->fd >= 0)
 		close(ix->fd);
 	free(ix->filename);
@@ -750,10 +754,17 @@ int bupindex_writer_flush(struct bupindex_writer *w)
 int bupindex_writer_commit(struct bupindex_writer *w)
 {
 	int ret = bupindex_writer_flush(w);
-	if (!ret && atomic_file_commit(&w->af) < 0)
-		ret = error_errno("cannot replace '%s'", w->af.target);
+	char *target = xstrdup(w->af.target);
+
+	/* the entries point into the metadata file: it goes first */
+	if (!ret && w->ms && metastore_sync(w->ms) < 0)
+		ret = -1;
+	/* the commit removes the temporary file itself if it fails */
 	if (ret)
 		atomic_file_abort(&w->af);
+	else if (atomic_file_commit(&w->af) < 0)
+		ret = error_errno("cannot replace '%s'", target);
+	free(target);
 	bupindex_writer_abort(w);
 	return ret;
 }

@@ -161,6 +161,13 @@ uint64_t metastore_store_empty(struct metastore *ms)
 	return metastore_store(ms, empty, 1);
 }
 
+int metastore_sync(struct metastore *ms)
+{
+	if (fsync(ms->fd) < 0)
+		return error_errno("cannot fsync '%s'", ms->filename);
+	return 0;
+}
+
 int metastore_close(struct metastore *ms)
 {
 	int ret = 0;

@@ -24,6 +24,12 @@ struct metastore *metastore_open(const char *filename);
 uint64_t metastore_store(struct metastore *ms, const void *data, size_t len);
 /* The empty object (a lone 00). */
 uint64_t metastore_store_empty(struct metastore *ms);
+/*
+ * fsync what was stored: index entries point into the file, so it is
+ * durable before an index naming its records is.  0, or -1 after
+ * reporting the error.
+ */
+int metastore_sync(struct metastore *ms);
 /* 0, or -1 after reporting a write error. */
 int metastore_close(struct metastore *ms);
 

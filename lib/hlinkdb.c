@@ -545,9 +545,10 @@ int hlinkdb_prepare_save(struct hlinkdb *h)
 				   h->filename);
 	hlink_pickle_encode(h, &out);
 	if (write_in_full(h->af.fd, out.data, out.len) < 0) {
+		error_errno("cannot write '%s'", h->af.tmp.data);
 		buf_release(&out);
 		atomic_file_abort(&h->af);
-		return error_errno("cannot write '%s'", h->af.tmp.data);
+		return -1;
 	}
 	buf_release(&out);
 	h->pending = 1;

@@ -717,7 +717,8 @@ static int merge_opened(const char *dir, const char *outpath,
 	       (unsigned long long)total, bits);
 	size = MIDX_HEADER + ((size_t)4 << bits) + 24 * (size_t)total;
 
-	unlink(out.data);
+	/* the commit's rename replaces a midx of the same inputs (bup
+	 * unlinks it first, which a failure then loses for nothing) */
 	if (atomic_file_open(&af, out.data) < 0) {
 		error_errno("cannot create a temporary file for '%s'", out.data);
 		goto done;

@@ -84,6 +84,7 @@ struct packwriter {
 	atomic_int fin_installing;	/* past the point of removing it */
 	int fin_errno;
 	struct buf fin_msg;		/* what failed, for die() */
+	int upkeep_errors;		/* midx or bloom updates that failed */
 
 	/*
 	 * The compression pipeline: a ring of jobs.  The writer (the
@@ -554,18 +555,36 @@ static int install_pack(struct packwriter *pw)
 	snprintf(final_pack, sizeof(final_pack), "%s/pack-%s.pack", pw->packdir, hex);
 	snprintf(final_idx, sizeof(final_idx), "%s/pack-%s.idx", pw->packdir, hex);
 	atomic_store(&pw->fin_installing, 1);
-	if (rename(p->packpath, final_pack) < 0)
+	if (rename(p->packpath, final_pack) < 0) {
+		/* nothing installed: the temporary files go as for any
+		 * failed pack */
+		atomic_store(&pw->fin_installing, 0);
 		return fin_fail(pw, "cannot rename '%s' to '%s'", p->packpath, final_pack);
-	if (rename(p->idxpath, final_idx) < 0)
+	}
+	if (rename(p->idxpath, final_idx) < 0) {
+		/*
+		 * A pack without its idx is of no use and git counts it as
+		 * garbage: take it back (no ref names its objects yet).
+		 */
+		int e = errno;
+		if (rename(final_pack, p->packpath) < 0)
+			unlink(final_pack);
+		atomic_store(&pw->fin_installing, 0);
+		errno = e;
 		return fin_fail(pw, "cannot rename '%s' to '%s'", p->idxpath, final_idx);
+	}
+	rmdir(p->tmpdir);
 	if (fsync_dir(pw->packdir) < 0)
 		return fin_fail(pw, "cannot fsync '%s'", pw->packdir);
-	rmdir(p->tmpdir);
 	debug1("bup: wrote pack-%s.pack (%zu objects)\n", hex, p->nr);
+	/*
+	 * The pack is installed whatever happens to these caches; a failure
+	 * is reported (by them, one line) and counted, as bup counts a
+	 * failed "bup midx --auto" or "bup bloom" among its errors.
+	 */
 	if (midx_maintain(pw->packdir, NULL, 1, 0, 0, 0) < 0 ||
 	    bloom_maintain(pw->packdir, NULL, 0, 0) < 0)
-		warning("could not update the midx and bloom files in '%s'",
-			pw->packdir);
+		pw->upkeep_errors++;
 	return 0;
 }
 
@@ -904,10 +923,12 @@ static void free_writer(struct packwriter *pw)
 	free(pw);
 }
 
-void packwriter_close(struct packwriter *pw)
+int packwriter_close(struct packwriter *pw)
 {
+	int errors;
+
 	if (!pw)
-		return;
+		return 0;
 	if (!pw->o.noop) {
 		drain(pw, 1);
 		stop_threads(pw);
@@ -915,7 +936,9 @@ void packwriter_close(struct packwriter *pw)
 			finish_pack(pw, 1);
 		join_finisher(pw);
 	}
+	errors = pw->upkeep_errors;
 	free_writer(pw);
+	return errors;
 }
 
 void packwriter_abort(struct packwriter *pw)

@@ -70,8 +70,13 @@ void packwriter_add_borrowed(struct packwriter *pw, enum obj_type type,
 void packwriter_return_borrowed(struct packwriter *pw);
 /* Does the repository or this writer have the object? */
 int packwriter_exists(struct packwriter *pw, const struct oid *oid);
-/* Finish and install the open pack (if any) and free the writer. */
-void packwriter_close(struct packwriter *pw);
+/*
+ * Finish and install the open pack (if any) and free the writer.  Returns
+ * how many updates of the midx and bloom files after a pack failed (each
+ * reported as an error; the packs are installed all the same), for the
+ * caller's error count.
+ */
+int packwriter_close(struct packwriter *pw);
 /* Throw away the open pack (if any) and free the writer. */
 void packwriter_abort(struct packwriter *pw);
 

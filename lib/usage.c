@@ -96,7 +96,18 @@ static void claim_exit(void)
 static void vreport(const char *prefix, int err, const char *fmt, va_list ap)
 {
 	char msg[4096];
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	int n;
+
+	/*
+	 * Once a thread is ending the process, what other threads report is
+	 * the teardown under them (the cleanup removed the midx or bloom file
+	 * the packwriter's finisher was writing), not a second failure: the
+	 * one error line stays the one that mattered.
+	 */
+	if (__atomic_load_n(&exit_claimed, __ATOMIC_SEQ_CST) &&
+	    !pthread_equal(exit_owner, pthread_self()))
+		return;
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (err && n >= 0 && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(err));
 	report(prefix, msg);
