@@ -365,6 +365,16 @@ int renameat2(int fromdir, const char *from, int todir, const char *to,
 	return REAL(renameat2)(fromdir, from, todir, to, flags);
 }
 
+/* open()'s optional mode argument, there when flags create a file */
+#define TAKE_MODE(mode, flags) do { \
+	if ((flags) & (O_CREAT | O_TMPFILE)) { \
+		va_list ap; \
+		va_start(ap, flags); \
+		(mode) = va_arg(ap, mode_t); \
+		va_end(ap); \
+	} \
+} while (0)
+
 static int open_hit(const char *path, int flags)
 {
 	return (flags & O_CREAT) && hit(C_OPEN, path, -1, "open");
@@ -373,13 +383,8 @@ static int open_hit(const char *path, int flags)
 int open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	va_list ap;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
+	TAKE_MODE(mode, flags);
 	if (open_hit(path, flags)) {
 		errno = err;
 		return -1;
@@ -390,13 +395,8 @@ int open(const char *path, int flags, ...)
 int open64(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	va_list ap;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
+	TAKE_MODE(mode, flags);
 	return open(path, flags, mode);
 }
 
@@ -408,13 +408,8 @@ int creat(const char *path, mode_t mode)
 int openat(int dir, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	va_list ap;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
+	TAKE_MODE(mode, flags);
 	if (open_hit(path, flags)) {
 		errno = err;
 		return -1;
@@ -425,13 +420,8 @@ int openat(int dir, const char *path, int flags, ...)
 int openat64(int dir, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	va_list ap;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
+	TAKE_MODE(mode, flags);
 	return openat(dir, path, flags, mode);
 }
 
