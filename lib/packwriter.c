@@ -138,6 +138,12 @@ static void remove_tmp(const struct pack *p)
 }
 
 /* The byte the finisher writes when it is done (async-signal-safe). */
+static void post_fin_byte(struct packwriter *pw)
+{
+	while (write(pw->fin_pipe[1], "", 1) < 0 && errno == EINTR)
+		;
+}
+
 static void await_fin_byte(struct packwriter *pw)
 {
 	char c;
@@ -174,9 +180,7 @@ static void finisher_died(void)
 	for (struct packwriter *pw = active; pw; pw = pw->next_active)
 		if (pw->fin_thread &&
 		    pthread_equal(pthread_self(), pw->finisher))
-			while (write(pw->fin_pipe[1], "", 1) < 0 &&
-			       errno == EINTR)
-				;
+			post_fin_byte(pw);
 }
 
 static void on_signal(int sig)
@@ -592,8 +596,7 @@ static void *finisher_main(void *arg)
 {
 	struct packwriter *pw = arg;
 	intptr_t r = install_pack(pw);
-	while (write(pw->fin_pipe[1], "", 1) < 0 && errno == EINTR)
-		;
+	post_fin_byte(pw);
 	return (void *)r;
 }
 
@@ -706,10 +709,6 @@ static void write_head(struct packwriter *pw)
 		finish_pack(pw, 0);
 }
 
-/*
- * Write every finished object at the head; with `all`, wait for all,
- * else wait only when the ring is full.
- */
 /* Wake the sleeping workers if there are queued jobs (`all`: every one). */
 static void wake_workers(struct packwriter *pw, int all)
 {
@@ -725,6 +724,10 @@ static void wake_workers(struct packwriter *pw, int all)
 		sem_post(&pw->work_sem);
 }
 
+/*
+ * Write every finished object at the head; with `all`, wait for all,
+ * else wait only when the ring is full.
+ */
 static void drain(struct packwriter *pw, int all)
 {
 	uint64_t tail = pw->tail;	/* only this thread changes it */

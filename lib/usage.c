@@ -64,6 +64,7 @@ void usage_add_cleanup(void (*fn)(void))
 	}
 	pthread_mutex_unlock(&cleanup_lock);
 }
+
 void usage_set_died_meanwhile(void (*fn)(void)) { died_meanwhile = fn; }
 
 /*
@@ -76,6 +77,13 @@ void usage_set_died_meanwhile(void (*fn)(void)) { died_meanwhile = fn; }
 static int exit_claimed;
 static pthread_t exit_owner;
 
+/* Is another thread than this one ending the process? */
+static int exiting_elsewhere(void)
+{
+	return __atomic_load_n(&exit_claimed, __ATOMIC_SEQ_CST) &&
+	       !pthread_equal(exit_owner, pthread_self());
+}
+
 static void claim_exit(void)
 {
 	int free_slot = 0;
@@ -85,7 +93,7 @@ static void claim_exit(void)
 		exit_owner = pthread_self();
 		return;
 	}
-	if (pthread_equal(exit_owner, pthread_self()))
+	if (!exiting_elsewhere())
 		return;
 	if (died_meanwhile)
 		died_meanwhile();
@@ -104,8 +112,7 @@ static void vreport(const char *prefix, int err, const char *fmt, va_list ap)
 	 * the packwriter's finisher was writing), not a second failure: the
 	 * one error line stays the one that mattered.
 	 */
-	if (__atomic_load_n(&exit_claimed, __ATOMIC_SEQ_CST) &&
-	    !pthread_equal(exit_owner, pthread_self()))
+	if (exiting_elsewhere())
 		return;
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (err && n >= 0 && (size_t)n < sizeof(msg))
