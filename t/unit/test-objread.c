@@ -151,21 +151,29 @@ static void one_blob_repo(const char *name, struct oid *id, struct buf *repo,
 	buf_adds(pack, line);
 }
 
+/* Write n bytes at ofs into path (made writable: packs and idx are 0444). */
+static void patch_file(const char *path, off_t ofs, const void *bytes, size_t n)
+{
+	int fd;
+
+	assert_int_equal(chmod(path, 0644), 0);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, bytes, n, ofs), (ssize_t)n);
+	close(fd);
+}
+
 static void test_corrupt_pack_is_reported(void **state)
 {
 	struct repo r;
 	struct oid id;
 	struct buf repo = BUF_INIT, got = BUF_INIT, pack = BUF_INIT;
 	enum obj_type type;
-	int fd;
 	(void)state;
 
 	one_blob_repo("bad", &id, &repo, &pack);
 	/* flip a byte inside the object's compressed data */
-	fd = open(pack.data, O_RDWR);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "\xff\xff", 2, 20), 2);
-	close(fd);
+	patch_file(pack.data, 20, "\xff\xff", 2);
 
 	repo_open(&r, repo.data);
 	assert_int_equal(repo_read_object(&r, &id, &type, &got), -2);
@@ -192,18 +200,13 @@ static void test_bad_large_offset_is_reported(void **state)
 	struct oid id;
 	struct buf repo = BUF_INIT, got = BUF_INIT, pack = BUF_INIT;
 	enum obj_type type;
-	int fd;
 	(void)state;
 
 	one_blob_repo("bad64", &id, &repo, &pack);
 	/* one object: its offset word follows the fanout, id and CRC */
 	buf_setlen(&pack, pack.len - 4);	/* the .idx beside the .pack */
 	buf_adds(&pack, "idx");
-	assert_int_equal(chmod(pack.data, 0644), 0);	/* written read-only */
-	fd = open(pack.data, O_RDWR);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "\x80\x10\x00\x00", 4, 8 + 1024 + 20 + 4), 4);
-	close(fd);
+	patch_file(pack.data, 8 + 1024 + 20 + 4, "\x80\x10\x00\x00", 4);
 
 	usage_set_report(capture);
 	repo_open(&r, repo.data);
@@ -258,11 +261,7 @@ static void test_huge_object_size_is_reported(void **state)
 	close(fd);
 	buf_setlen(&pack, pack.len - 4);
 	buf_adds(&pack, "idx");
-	assert_int_equal(chmod(pack.data, 0644), 0);
-	fd = open(pack.data, O_RDWR);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, crc, 4, 8 + 1024 + 20), 4);
-	close(fd);
+	patch_file(pack.data, 8 + 1024 + 20, crc, 4);
 
 	usage_set_report(capture);
 	repo_open(&r, repo.data);
