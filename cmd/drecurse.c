@@ -87,9 +87,7 @@ int cmd_drecurse(int argc, char **argv)
 		for (size_t i = 0; i < excluded.nr; i++)
 			strlist_add_owned(&rel, relpath(excluded.items[i]));
 		/* keep them sorted for the lookup */
-		if (rel.nr)
-			qsort(rel.items, rel.nr, sizeof(char *),
-			      strcmp_p);
+		QSORT(rel.items, rel.nr, strcmp_p);
 	}
 	parse_rx_excludes(&o, &rxs);
 	quiet = opt_count(&o, "quiet");

@@ -240,7 +240,7 @@ static int list_path(struct vfs *v, const struct ls_opts *o, const char *path,
 		for (size_t i = 0; i < d.nr; i++)
 			order[i] = i;
 		sort_dir = &d;
-		qsort(order, d.nr, sizeof(*order), cmp_entry_index);
+		QSORT(order, d.nr, cmp_entry_index);
 		for (size_t i = 0; i < d.nr; i++) {
 			struct vfs_entry *e = &d.ents[order[i]];
 			if (o->show_hidden != SHOW_ALL && !strcmp(e->name, "."))

@@ -240,8 +240,7 @@ static void walk(struct meta_state *s, struct buf *prefix, int use_xdev,
 		nr++;
 	}
 	closedir(d);
-	if (nr)
-		qsort(ents, nr, sizeof(*ents), cmp_desc);
+	QSORT(ents, nr, cmp_desc);
 	for (size_t i = 0; i < nr; i++) {
 		buf_setlen(prefix, plen);
 		buf_adds(prefix, ents[i].name);
@@ -470,8 +469,7 @@ static void do_extract(struct meta_state *s, const struct buf *in, int start,
 			metadata_apply(&m, xpath, &ao);
 		}
 	}
-	if (nr_dirs)
-		qsort(dirs, nr_dirs, sizeof(*dirs), cmp_dirs);
+	QSORT(dirs, nr_dirs, cmp_dirs);
 	for (size_t i = 0; i < nr_dirs; i++) {
 		if (s->verbose > 0)
 			logmsg(start ? "= %s\n" : "%s\n",

@@ -211,7 +211,7 @@ static void stripped_path_components(struct comps *out, const char *path,
 		lens[i] = strlen(prefixes[i]);
 	}
 	sort_len_keys = lens;
-	qsort(order, (size_t)n, sizeof(*order), cmp_len_desc);
+	QSORT(order, (size_t)n, cmp_len_desc);
 	for (int k = 0; k < n; k++) {
 		char *bp = py_abspath(prefixes[order[k]]);
 		size_t bl = strlen(bp);

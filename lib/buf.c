@@ -55,6 +55,13 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+void sort_array(void *base, size_t n, size_t size,
+		int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

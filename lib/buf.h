@@ -46,6 +46,13 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/*
+ * qsort() of n elements of base's type; with fewer than two it does
+ * nothing (qsort may not be given a NULL base, even with none).
+ */
+#define QSORT(base, n, cmp) sort_array((base), (n), sizeof(*(base)), (cmp))
+void sort_array(void *base, size_t n, size_t size,
+		int (*cmp)(const void *, const void *));
 /* Grow an array `p` of `nr` used elements to hold at least `need`. */
 #define ALLOC_GROW(p, need, alloc) do { \
 	if ((need) > (alloc)) { \

@@ -912,7 +912,7 @@ void reduce_paths_caller(char **paths, int n, struct strlist *rps,
 		}
 		nx++;
 	}
-	qsort(x, nx, sizeof(*x), cmp_pair);
+	QSORT(x, nx, cmp_pair);
 	for (int i = 0; i < nx; i++) {
 		size_t pl = prev ? strlen(prev) : 0;
 		if (prev && (!strcmp(prev, x[i].rp) ||

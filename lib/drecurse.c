@@ -288,8 +288,7 @@ void parse_excludes(const struct options *o, struct strlist *paths)
 		}
 		strlist_clear(&lines);
 	}
-	if (all.nr)
-		qsort(all.items, all.nr, sizeof(char *), cmp_str);
+	QSORT(all.items, all.nr, cmp_str);
 	for (size_t i = 0; i < all.nr; i++)
 		if (!i || strcmp(all.items[i], all.items[i - 1]))
 			strlist_add(paths, all.items[i]);
@@ -440,8 +439,7 @@ static int walk_dir(struct walk *w, int dfd, struct buf *prefix)
 		}
 		ents[nr++].st = st;
 	}
-	if (nr)
-		qsort(ents, nr, sizeof(*ents), cmp_dent_desc);
+	QSORT(ents, nr, cmp_dent_desc);
 	for (size_t i = 0; i < nr && !ret; i++) {
 		const char *name = ents[i].name;
 		size_t nlen = strlen(name);

@@ -348,7 +348,7 @@ static int sort_slice_slow(uint8_t *sha, uint8_t *which, size_t n)
 		memcpy(e[k].sha, sha + 20 * k, 20);
 		memcpy(&e[k].which, which + 4 * k, 4);
 	}
-	qsort(e, n, sizeof(*e), slice_ent_cmp);
+	QSORT(e, n, slice_ent_cmp);
 	for (size_t k = 0; k < n; k++) {
 		if (k && !memcmp(e[k].sha, e[k - 1].sha, OID_RAWSZ))
 			dups = 1;
@@ -856,8 +856,7 @@ int midx_pick(const char *dir, struct midx_picked *out, midx_pick_fn report,
 		ncand++;
 	}
 	/* biggest and newest first; drop the ones that add nothing */
-	if (ncand)
-		qsort(cand, ncand, sizeof(*cand), by_size_newest);
+	QSORT(cand, ncand, by_size_newest);
 	for (size_t i = 0; i < ncand; i++) {
 		struct midx *m = cand[i].m;
 		int any = 0;
@@ -998,7 +997,7 @@ int midx_maintain(const char *dir, const char *outpath, int auto_mode,
 		size_t cut = nall - (size_t)lwm + 1;
 		struct sized *next = NULL;
 		size_t nnext = 0, anext = 0;
-		qsort(all, nall, sizeof(*all), by_size_name);
+		QSORT(all, nall, by_size_name);
 		/* merge all[0..cut) in groups of max_files, keep the rest */
 		for (size_t g = 0; g < cut; g += (size_t)max_files) {
 			size_t n = cut - g < (size_t)max_files ? cut - g : (size_t)max_files;

@@ -143,7 +143,7 @@ static int open_pack(struct rpack *p)
 	p->ends = xmalloc(((size_t)n + 1) * sizeof(*p->ends));
 	for (uint32_t i = 0; i < n; i++)
 		p->ends[i] = idx_offset(p->idx, i);
-	qsort(p->ends, n, sizeof(*p->ends), cmp_u64);
+	QSORT(p->ends, n, cmp_u64);
 	p->ends[n] = p->size - 20;
 	if (n && (p->ends[0] < 12 || p->ends[n - 1] >= p->ends[n])) {
 		ret = corrupt(p, "offsets outside the pack");

@@ -130,7 +130,7 @@ void packidx_sort(struct packidx_entry *ents, uint32_t nr)
 	while (i < nr && oid_cmp(&ents[i - 1].oid, &ents[i].oid) <= 0)
 		i++;
 	if (i < nr)
-		qsort(ents, nr, sizeof(*ents), ent_cmp);
+		QSORT(ents, nr, ent_cmp);
 }
 
 /* Buffered writer that hashes what it writes. */

@@ -102,8 +102,7 @@ int packlist_refresh(struct packlist *pl)
 	}
 	strlist_clear(&files);
 	midx_picked_release(&picked);
-	if (pl->nr)
-		qsort(pl->ents, pl->nr, sizeof(*pl->ents), by_count_desc);
+	QSORT(pl->ents, pl->nr, by_count_desc);
 
 	buf_addf(&path, "%s/bup.bloom", pl->dir);
 	if (access(path.data, F_OK) == 0) {

@@ -163,7 +163,7 @@ static void write_dir(struct savetree *st, struct save_dir *d,
 	for (size_t i = 0; i < d->nr; i++)
 		order[i] = &d->items[i];
 	sort_dir = d;
-	qsort(order, d->nr, sizeof(*order), cmp_name);
+	QSORT(order, d->nr, cmp_name);
 	for (size_t i = 1; i < d->nr; i++) {
 		const struct save_item *a = order[i - 1], *b = order[i];
 		if (a->name_len == b->name_len &&
@@ -182,7 +182,7 @@ static void write_dir(struct savetree *st, struct save_dir *d,
 	buf_add(&bupm, dir_meta, dir_meta_len);
 	for (size_t i = 0; i < d->nr; i++)
 		order[i] = &d->items[i];
-	qsort(order, d->nr, sizeof(*order), cmp_name);
+	QSORT(order, d->nr, cmp_name);
 	for (size_t i = 0; i < d->nr; i++) {
 		const struct save_item *it = order[i];
 		if (drop[it - d->items] || it->mode == GIT_MODE_TREE)

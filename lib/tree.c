@@ -31,8 +31,7 @@ static int entry_cmp(const void *a_, const void *b_)
 
 void tree_encode(struct tree_builder *t, struct buf *out)
 {
-	if (t->nr > 1)
-		qsort(t->ents, t->nr, sizeof(*t->ents), entry_cmp);
+	QSORT(t->ents, t->nr, entry_cmp);
 	for (size_t i = 0; i < t->nr; i++) {
 		struct tree_entry *e = &t->ents[i];
 		buf_addf(out, "%o ", e->mode);

@@ -947,7 +947,7 @@ static void tree_contents(struct vfs *v, const struct oid *tree_oid,
 					  t->ents[i].mode, &s[i].kind);
 	}
 	if (have_bupm)
-		qsort(s, t->nr, sizeof(*s), cmp_sorted_ent);
+		QSORT(s, t->nr, cmp_sorted_ent);
 
 	dot = dir_add(out, ".", 1);
 	dot->kind = VFS_ITEM;
@@ -1040,8 +1040,7 @@ static size_t list_refs(struct vfs *v, const char *prefix, struct ref **out)
 		git_reference_free(ref);
 	}
 	git_reference_iterator_free(iter);
-	if (nr)
-		qsort(refs, nr, sizeof(*refs), cmp_ref);
+	QSORT(refs, nr, cmp_ref);
 	*out = refs;
 	return nr;
 }
@@ -1156,7 +1155,7 @@ static void dedupe_sorted(struct vfs_dir *d)
 		a[i].e = d->ents[i];
 		a[i].ix = i;
 	}
-	qsort(a, d->nr, sizeof(*a), cmp_ent_ix);
+	QSORT(a, d->nr, cmp_ent_ix);
 	for (size_t i = 0; i < d->nr; i++) {
 		if (i + 1 < d->nr && !strcmp(a[i].e.name, a[i + 1].e.name)) {
 			free(a[i].e.name);

@@ -333,6 +333,30 @@ static void test_buf_alloc_grow(void **state)
 	free(arr);
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* QSORT: sorts; no elements (and a NULL base) or one: nothing done */
+static void test_buf_qsort(void **state)
+{
+	int v[] = { 3, -1, 2, 2, 0 }, one[] = { 7 };
+	int *none = NULL;
+	(void)state;
+
+	QSORT(v, 5, cmp_int);
+	assert_int_equal(v[0], -1);
+	assert_int_equal(v[1], 0);
+	assert_int_equal(v[2], 2);
+	assert_int_equal(v[3], 2);
+	assert_int_equal(v[4], 3);
+	QSORT(none, 0, cmp_int);
+	QSORT(one, 1, cmp_int);
+	assert_int_equal(one[0], 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_buf_st_arith),
 		cmocka_unit_test(test_buf_st_overflow_dies),
 		cmocka_unit_test(test_buf_alloc_grow),
+		cmocka_unit_test(test_buf_qsort),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
